@@ -1,0 +1,29 @@
+/**
+ * What the resolver and the tunnel report while a forward runs. They only describe what
+ * happened; the renderer decides what a person or a script gets to see.
+ */
+export type ForwardEvent =
+  | {type: 'warning'; message: string}
+  | {type: 'info'; message: string}
+  | {
+    type: 'ready'
+    address: string
+    port: number
+    target: string
+    remotePort: number
+    agent: string
+  }
+  | {type: 'connection-open'; id: number; localPort: number; remotePort: number; peer: string}
+  | {
+    type: 'connection-close'
+    id: number
+    remotePort: number
+    bytesUp: number
+    bytesDown: number
+    durationMs: number
+    error?: string
+  }
+  | {type: 'draining'; remaining: number; timeoutMs?: number}
+  | {type: 'stopped'; cut: number}
+
+export type EmitEvent = (event: ForwardEvent) => void

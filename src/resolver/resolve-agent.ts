@@ -1,0 +1,133 @@
+import type {Target} from '../args/target.js'
+import {ControlPlaneError, TargetError} from '../errors/index.js'
+import {DEFAULT_AGENT_PORT} from '../protocol/forward-path.js'
+import {ControlPlaneClient, ControlPlaneHttpError} from './control-plane-client.js'
+import {phaseProblem} from './project-phase.js'
+
+/** The agent that serves a project, as the control plane places it. */
+export interface ResolvedAgent {
+  node: string
+  host: string
+  port: number
+  /** Something a person should know, such as a defaulted port. */
+  warnings: string[]
+}
+
+/**
+ * Follows the control plane from the project to its node and to the node's agent:
+ * project -> `status.nodeRef` -> node -> `status.network.ip` and `agentPort`.
+ */
+export async function resolveAgent(client: ControlPlaneClient, target: Target): Promise<ResolvedAgent> {
+  const signal = client.budgetSignal()
+  const {project: name, service} = target
+  const project = await fetchResource(client, `/api/v1/projects/${encodeURIComponent(name)}`,
+    signal, `project "${name}"`)
+
+  const status = objectAt(project, 'status')
+  const phase = stringAt(status, 'phase')
+  const problem = phaseProblem(name, phase)
+  if (problem) throw problem
+
+  checkService(name, service, objectAt(project, 'spec'))
+
+  const nodeName = stringAt(status, 'nodeRef')
+  if (!nodeName) {
+    throw new TargetError(
+      'unscheduled',
+      `project "${name}" is Running but names no node (status.nodeRef is empty): ` +
+      'retry in a moment, or reach the agent directly with --node host:port',
+    )
+  }
+
+  const node = await fetchResource(client, `/api/v1/nodes/${encodeURIComponent(nodeName)}`,
+    signal, `node "${nodeName}" of project "${name}"`)
+  const network = objectAt(objectAt(node, 'status'), 'network')
+  const host = stringAt(network, 'ip')
+  if (!host) {
+    throw new TargetError(
+      'no-node-address',
+      `node "${nodeName}" reports no address (status.network.ip is missing): ` +
+      'reach its agent directly with --node host:port',
+    )
+  }
+
+  const warnings: string[] = []
+  const reported = network?.agentPort
+  let port = DEFAULT_AGENT_PORT
+  if (typeof reported === 'number' && Number.isInteger(reported) && reported > 0 && reported < 65_536) {
+    port = reported
+  } else {
+    warnings.push(
+      `node "${nodeName}" reports no agent port (status.network.agentPort); ` +
+      `trying the default ${DEFAULT_AGENT_PORT}, or pass --node host:port`,
+    )
+  }
+
+  return {host, node: nodeName, port, warnings}
+}
+
+async function fetchResource(
+  client: ControlPlaneClient, path: string, signal: AbortSignal, what: string,
+): Promise<Record<string, unknown>> {
+  let body: unknown
+  try {
+    body = await client.getJson(path, signal)
+  } catch (error) {
+    if (error instanceof ControlPlaneHttpError && error.status === 404) {
+      throw new TargetError(
+        'not-found',
+        `${what} was not found on the control plane at ${client.displayUrl} (${error.message}): ` +
+        'check the name with caractrl',
+      )
+    }
+
+    if (error instanceof ControlPlaneHttpError) {
+      const next = error.status === 401 || error.status === 403 ?
+        'log in again with caractrl, or set CARACTRL_TOKEN' :
+        'retry, or check the control plane'
+      throw new ControlPlaneHttpError(
+        error.status,
+        `control plane at ${client.displayUrl} refused to show ${what}: ${error.message}; ${next}`,
+      )
+    }
+
+    throw error
+  }
+
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ControlPlaneError(
+      'bad-answer',
+      `control plane at ${client.displayUrl} answered with something that is not ${what}: ` +
+      'check that --server points at the control plane',
+    )
+  }
+
+  return body as Record<string, unknown>
+}
+
+function checkService(project: string, service: string, spec: Record<string, unknown> | undefined): void {
+  const services = spec?.services
+  if (!Array.isArray(services) || services.length === 0) return
+
+  const names = services
+    .map((entry) => stringAt(entry as Record<string, unknown>, 'name'))
+    .filter((name): name is string => Boolean(name))
+  if (names.length === 0 || names.includes(service)) return
+
+  throw new TargetError(
+    'unknown-service',
+    `project "${project}" has no service "${service}"; it has: ${names.join(', ')}`,
+  )
+}
+
+function objectAt(value: Record<string, unknown> | undefined, key: string): Record<string, unknown> | undefined {
+  const child = value?.[key]
+  return typeof child === 'object' && child !== null && !Array.isArray(child) ?
+    child as Record<string, unknown> :
+    undefined
+}
+
+function stringAt(value: Record<string, unknown> | undefined, key: string): string | undefined {
+  const child = value?.[key]
+  return typeof child === 'string' && child !== '' ? child : undefined
+}
