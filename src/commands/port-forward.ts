@@ -3,17 +3,17 @@ import {Command, Flags} from '@oclif/core'
 import createDebug from 'debug'
 
 import {parseDuration} from '../args/duration.js'
+import {isLoopback, parseListenAddresses} from '../args/listen-address.js'
 import {formatHostPort, parseNodeAddress, type AgentAddress} from '../args/node-address.js'
 import {parsePortSpecs} from '../args/port-spec.js'
 import {parseTarget, type Target} from '../args/target.js'
-import {ExitCode, isForwardError, UsageError} from '../errors/index.js'
+import {ControlPlaneError, ExitCode, isForwardError, UsageError} from '../errors/index.js'
 import type {EmitEvent} from '../events/forward-event.js'
 import {HookFailure, collectAnswers} from '../hooks/control-plane-hook.js'
 import {listenForStop} from '../lifecycle/stop-signals.js'
 import {forwardPath} from '../protocol/forward-path.js'
 import {redactUrls} from '../redact/redact-url.js'
-import {TextRenderer} from '../render/text-renderer.js'
-import {ControlPlaneError} from '../errors/index.js'
+import {Output} from '../render/output.js'
 import type {AgentEndpoint} from '../tunnel/agent-endpoint.js'
 import {Forwarder} from '../tunnel/forwarder.js'
 
@@ -58,6 +58,31 @@ listened on; 6 stopped with connections cut.`
   static args = {}
 
   static flags = {
+    address: Flags.string({
+      default: ['localhost'],
+      description: 'Where to listen: IP addresses or localhost (127.0.0.1 and, where present, ::1). ' +
+        'Repeat it or separate with commas.',
+      helpValue: 'ADDRESS',
+      multiple: true,
+    }),
+    'allow-non-loopback': Flags.boolean({
+      description: 'With --output json, allow an --address that other machines can reach.',
+    }),
+    output: Flags.option({
+      default: 'text',
+      description: 'json: also write every event as one JSON object per line on stdout.',
+      options: ['text', 'json'] as const,
+    })(),
+    quiet: Flags.boolean({
+      char: 'q',
+      description: 'Print errors only.',
+      exclusive: ['verbose'],
+    }),
+    verbose: Flags.boolean({
+      char: 'v',
+      description: 'Also print a line for every connection opened and closed.',
+      exclusive: ['quiet'],
+    }),
     node: Flags.string({
       description: 'Agent to use, as host:port, [v6]:port or wss://host:port; skips the control plane.',
       helpValue: 'HOST:PORT',
@@ -82,25 +107,43 @@ listened on; 6 stopped with connections cut.`
     }),
   }
 
+  #output: Output | undefined
+
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(PortForward)
     const [targetWord, ...portWords] = argv as string[]
+    const verbosity = flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : 'normal'
+    const output = new Output({json: flags.output === 'json', target: targetWord ?? '', verbosity})
+    this.#output = output
+    const {emit} = output
     if (!targetWord) {
       throw new UsageError('missing target: run caractrl port-forward <project>/<service> REMOTE_PORT')
     }
 
     const target = parseTarget(targetWord)
     const specs = parsePortSpecs(portWords)
+    const addresses = parseListenAddresses(flags.address)
     const node = flags.node === undefined ? undefined : parseNodeAddress(flags.node)
     const connectTimeoutMs = parseDuration(flags['connect-timeout'], 'connect-timeout')
     const pingIntervalMs = parseDuration(flags['ping-interval'], 'ping-interval')
     const drainTimeoutMs = flags['drain-timeout'] === undefined ?
       undefined :
       parseDuration(flags['drain-timeout'], 'drain-timeout')
+    const exposed = addresses.filter(({host}) => !isLoopback(host)).map(({host}) => host)
+    if (exposed.length > 0 && flags.output === 'json' && !flags['allow-non-loopback']) {
+      throw new UsageError(
+        `--address ${exposed.join(', ')} can be reached from other machines: ` +
+        'add --allow-non-loopback to confirm',
+      )
+    }
 
     const shownTarget = `${target.project}/${target.service}`
-    const renderer = new TextRenderer((line) => this.#stderrLine(line), shownTarget)
-    const emit: EmitEvent = (event) => renderer.render(event)
+    for (const host of exposed) {
+      emit({
+        message: `listening on ${host}: ${shownTarget} becomes reachable from the network there`,
+        type: 'warning',
+      })
+    }
 
     const agent = node ?? await this.#resolveAgent(target, flags.server, emit)
     const agentShown = `${agent.scheme}//${formatHostPort(agent.host, agent.port)}`
@@ -112,7 +155,7 @@ listened on; 6 stopped with connections cut.`
       connectTimeoutMs,
       emit,
       endpointFor,
-      listeners: specs.map((spec) => ({host: '127.0.0.1', port: spec.local, remotePort: spec.remote})),
+      listeners: specs.map((spec) => ({addresses, port: spec.local, remotePort: spec.remote})),
       pingIntervalMs,
     })
 
@@ -127,7 +170,10 @@ listened on; 6 stopped with connections cut.`
       await stop.first
       const cut = await this.#shutdown(forwarder, stop.second, emit, drainTimeoutMs)
       emit({cut, type: 'stopped'})
-      if (cut > 0) this.exit(ExitCode.Forced)
+      const code = cut > 0 ? ExitCode.Forced : ExitCode.Ok
+      emit({code, type: 'exit'})
+      await output.flush()
+      if (code !== ExitCode.Ok) this.exit(code)
     } finally {
       stop.dispose()
     }
@@ -138,22 +184,21 @@ listened on; 6 stopped with connections cut.`
     if (error.code === 'EEXIT') throw error
 
     debug('%s', error.stack)
-    if (isForwardError(error)) {
-      this.#stderrLine(`Error: ${redactUrls(error.message)}`)
-      this.exit(error.exitCode)
-    }
-
-    if (error.oclif?.exit === ExitCode.Usage) {
-      const [first] = error.message.split('\n')
-      this.#stderrLine(`Error: ${first}; see caractrl port-forward --help`)
-      this.exit(ExitCode.Usage)
-    }
-
-    this.#stderrLine(
-      `Error: unexpected failure: ${redactUrls(error.message)}; ` +
-      'rerun with DEBUG=caractrl:* to see where, and report it',
-    )
-    this.exit(ExitCode.Internal)
+    const [message, reason, code] = isForwardError(error) ?
+      [redactUrls(error.message), error.reason, error.exitCode] :
+      error.oclif?.exit === ExitCode.Usage ?
+        [`${error.message.split('\n')[0]}; see caractrl port-forward --help`, 'usage', ExitCode.Usage] :
+        [
+          `unexpected failure: ${redactUrls(error.message)}; ` +
+          'rerun with DEBUG=caractrl:* to see where, and report it',
+          'internal',
+          ExitCode.Internal,
+        ]
+    const output = this.#output ?? new Output({json: false, target: '', verbosity: 'normal'})
+    output.emit({message, reason, type: 'error'})
+    output.emit({code, type: 'exit'})
+    await output.flush()
+    this.exit(code)
   }
 
   async #resolveAgent(target: Target, server: string | undefined, emit: EmitEvent): Promise<AgentAddress> {
@@ -219,9 +264,4 @@ listened on; 6 stopped with connections cut.`
     return cut
   }
 
-  /** stderr may be a pipe whose reader went away; losing a line must not stop the forward. */
-  #stderrLine(line: string): void {
-    if (process.stderr.listenerCount('error') === 0) process.stderr.on('error', () => {})
-    if (!process.stderr.destroyed) process.stderr.write(`${line}\n`)
-  }
 }

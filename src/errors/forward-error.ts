@@ -45,9 +45,13 @@ export class TargetError extends ForwardError {
 }
 
 export class BindError extends ForwardError {
-  constructor(message: string, options: {cause?: unknown} = {}) {
+  /** The system's error code, such as EADDRINUSE. */
+  readonly systemCode: string | undefined
+
+  constructor(message: string, options: {cause?: NodeJS.ErrnoException} = {}) {
     super('bind', message, ExitCode.Bind, options)
     this.name = 'BindError'
+    this.systemCode = options.cause?.code
   }
 }
 

@@ -25,5 +25,7 @@ export type ForwardEvent =
   }
   | {type: 'draining'; remaining: number; timeoutMs?: number}
   | {type: 'stopped'; cut: number}
+  | {type: 'error'; message: string; reason: string}
+  | {type: 'exit'; code: number}
 
 export type EmitEvent = (event: ForwardEvent) => void

@@ -66,6 +66,14 @@ export class TextRenderer {
         if (quiet && event.cut === 0) return
         return event.cut === 0 ? 'Stopped' : `Stopped; closed ${event.cut} open connection(s)`
       }
+
+      case 'error': {
+        return `Error: ${event.message}`
+      }
+
+      case 'exit': {
+        return undefined
+      }
     }
   }
 }

@@ -2,6 +2,7 @@ import {createServer, type Server, type Socket} from 'node:net'
 
 import createDebug from 'debug'
 
+import type {ListenAddress} from '../args/listen-address.js'
 import {formatHostPort} from '../args/node-address.js'
 import {BindError} from '../errors/index.js'
 import type {EmitEvent} from '../events/forward-event.js'
@@ -11,10 +12,16 @@ import {LISTEN_BACKLOG} from './limits.js'
 
 const debug = createDebug('caractrl:port-forward:forwarder')
 
-/** One local address to listen on and the remote port its connections reach. */
+/** Errors that mean the machine lacks that address family, not that someone holds the port. */
+const MISSING_FAMILY = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT'])
+
+/** Fresh tries for a chosen port that turned out to be taken on a second address. */
+const CHOSEN_PORT_TRIES = 5
+
+/** A local port, on one or more addresses, and the remote port its connections reach. */
 export interface ListenSpec {
-  host: string
-  /** 0 lets the operating system choose. */
+  addresses: ListenAddress[]
+  /** 0 lets the operating system choose; every address then gets the same port. */
   port: number
   remotePort: number
 }
@@ -66,7 +73,7 @@ export class Forwarder {
     const listening: Listening[] = []
     try {
       for (const spec of this.#options.listeners) {
-        listening.push(await this.#listen(spec))
+        listening.push(...await this.#listenSpec(spec))
       }
     } catch (error) {
       this.#closeServers()
@@ -102,27 +109,66 @@ export class Forwarder {
     return count
   }
 
-  async #listen(spec: ListenSpec): Promise<Listening> {
+  /**
+   * Binds one port on all its addresses. A port the system chose on the first address is
+   * asked for on the others too, so that every address of `localhost` reaches the same
+   * forward; if another program holds it there, the whole group tries a fresh port.
+   */
+  async #listenSpec(spec: ListenSpec): Promise<Listening[]> {
+    for (let attempt = 1; ; attempt++) {
+      const servers: Server[] = []
+      let port = spec.port
+      try {
+        for (const address of spec.addresses) {
+          const server = await this.#bind(address, port)
+          if (server) servers.push(server)
+          if (server && port === 0) port = (server.address() as {port: number}).port
+        }
+      } catch (error) {
+        for (const server of servers) server.close()
+        const taken = error instanceof BindError && error.systemCode === 'EADDRINUSE'
+        if (taken && spec.port === 0 && servers.length > 0 && attempt < CHOSEN_PORT_TRIES) continue
+        throw error
+      }
+
+      return servers.map((server) => this.#serve(server, spec.remotePort))
+    }
+  }
+
+  /** Listens on one address; resolves undefined when the machine lacks an optional one. */
+  async #bind(address: ListenAddress, port: number): Promise<Server | undefined> {
     const server = createServer({allowHalfOpen: true, noDelay: true, pauseOnConnect: true})
-    const where = formatHostPort(spec.host, spec.port)
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) => {
-        reject(new BindError(`cannot listen on ${where}: ${bindAdvice(error)}`, {cause: error}))
+    const where = formatHostPort(address.host, port)
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen({backlog: LISTEN_BACKLOG, host: address.host, port}, resolve)
       })
-      server.listen({backlog: LISTEN_BACKLOG, host: spec.host, port: spec.port}, resolve)
-    })
+    } catch (error) {
+      const {code} = error as NodeJS.ErrnoException
+      if (address.optional && code !== undefined && MISSING_FAMILY.has(code)) {
+        debug('%s is not available here: %s', address.host, code)
+        return undefined
+      }
+
+      const cause = error as NodeJS.ErrnoException
+      throw new BindError(`cannot listen on ${where}: ${bindAdvice(cause)}`, {cause})
+    }
 
     server.removeAllListeners('error')
+    return server
+  }
+
+  #serve(server: Server, remotePort: number): Listening {
+    const {address: host, port} = server.address() as {address: string; port: number}
+    const where = formatHostPort(host, port)
     server.on('error', (error) => {
       this.#options.emit({message: `accepting on ${where} failed: ${error.message}`, type: 'warning'})
     })
-    server.on('connection', (socket) => this.#accept(socket, spec.remotePort))
+    server.on('connection', (socket) => this.#accept(socket, remotePort))
     this.#servers.push(server)
-
-    const address = server.address()
-    const port = typeof address === 'object' && address ? address.port : spec.port
-    debug('listening on %s:%d for remote port %d', spec.host, port, spec.remotePort)
-    return {host: spec.host, port, remotePort: spec.remotePort}
+    debug('listening on %s for remote port %d', where, remotePort)
+    return {host, port, remotePort}
   }
 
   #accept(socket: Socket, remotePort: number): void {

@@ -38,11 +38,12 @@ export class RunningCli {
     })
   }
 
-  /** Waits until stderr matches, or fails with what was printed. */
-  async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+  /** Waits until stderr (or stdout) matches, or fails with what was printed. */
+  async waitFor(pattern: RegExp, timeoutMs = 15_000, stream: 'stderr' | 'stdout' = 'stderr'):
+  Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      const match = this.stderr.match(pattern)
+      const match = this[stream].match(pattern)
       if (match) return match
       if (this.child.exitCode !== null || Date.now() > deadline) {
         throw new Error(`stderr never matched ${pattern}; exit ${this.child.exitCode}:\n${this.stderr}`)
