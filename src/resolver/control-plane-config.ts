@@ -68,9 +68,13 @@ export function parseServerUrl(raw: string, source: string): URL {
   } catch {}
 
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    const problem = `control-plane URL "${redactUrl(raw)}" from ${source} is not an http:// or https:// URL`
+    const problem =
+      `control-plane URL "${redactUrl(raw)}" from ${source} is not an http:// or https:// URL`
     // A bad --server is a mistake on this command line; a bad setting elsewhere is not.
-    if (source === '--server') throw new UsageError(`${problem}: write e.g. --server https://host:port`)
+    if (source === '--server') {
+      throw new UsageError(`${problem}: write e.g. --server https://host:port`)
+    }
+
     throw new ControlPlaneError('bad-server-url', `${problem}: fix it, or pass --server https://host:port`)
   }
 
