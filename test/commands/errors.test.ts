@@ -130,13 +130,17 @@ describe('port-forward explains why the control plane cannot place the target', 
     })
   }
 
-  it('with exit 3 when nothing listens at the control plane\'s address', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`
-    const run = await runPortForward(['shop/db', '5432'], {env: {CARACTRL_SERVER: url}})
-    assert.match(errorLine(run),
-      new RegExp(`^Error: cannot reach the control plane at ${url}/: .*ECONNREFUSED.*; check --server`))
-    assert.equal(run.exit, 3)
-  })
+  it('with exit 3 when nothing listens at the control plane\'s address, hiding its credentials',
+    async () => {
+      const port = await closedPort()
+      const run = await runPortForward(['shop/db', '5432'],
+        {env: {CARACTRL_SERVER: `http://me:pw-9f1c@127.0.0.1:${port}/?token=tok-query`}})
+      const line = errorLine(run)
+      assert.match(line, new RegExp('^Error: cannot reach the control plane at ' +
+        `http://\\*\\*\\*@127\\.0\\.0\\.1:${port}/\\?token=\\*\\*\\*: .*ECONNREFUSED.*; check --server`))
+      assert.doesNotMatch(line, /pw-9f1c|tok-query/)
+      assert.equal(run.exit, 3)
+    })
 
   it('with exit 3 and the HTTP status when a proxy answers with an HTML page', async () => {
     plane.override = (_request, response) => {
