@@ -39,6 +39,7 @@ export function formatHostPort(host: string, port: number): string {
 
 function malformed(value: string): UsageError {
   return new UsageError(
-    `--node "${value}" is not valid: write host:port, e.g. 10.0.0.7:9090 or [::1]:9090`,
+    `--node "${value}" is not valid: write host:port, [IPv6]:port or wss://host:port, ` +
+    'e.g. 10.0.0.7:9090 or [::1]:9090',
   )
 }

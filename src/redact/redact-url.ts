@@ -13,19 +13,29 @@ export function redactUrl(raw: string | URL): string {
     return String(raw).replace(/\/\/[^/@\s]*@/, '//***@')
   }
 
+  let changed = false
   if (url.username || url.password) {
     url.username = '***'
     url.password = ''
+    changed = true
   }
 
   for (const key of [...url.searchParams.keys()]) {
-    if (SECRET_PARAM.test(key)) url.searchParams.set(key, '***')
+    if (SECRET_PARAM.test(key)) {
+      url.searchParams.set(key, '***')
+      changed = true
+    }
   }
 
-  return url.toString()
+  // Without a secret the text is shown as written, so people recognise what they typed.
+  return changed ? url.toString() : String(raw)
 }
 
 /** Redacts every URL inside a free-form message, such as an error from an HTTP client. */
 export function redactUrls(message: string): string {
-  return message.replaceAll(/\b[a-z][a-z\d+.-]*:\/\/[^\s"'<>]+/gi, (match) => redactUrl(match))
+  // Punctuation after a URL belongs to the sentence ("at http://host/: refused").
+  return message.replaceAll(/\b[a-z][a-z\d+.-]*:\/\/[^\s"'<>]+/gi, (match) => {
+    const [, url, trail] = /^(.*?)([.,:;)]*)$/s.exec(match)!
+    return redactUrl(url) + trail
+  })
 }

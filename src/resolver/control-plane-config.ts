@@ -1,4 +1,4 @@
-import {ControlPlaneError} from '../errors/index.js'
+import {ControlPlaneError, UsageError} from '../errors/index.js'
 import type {ControlPlaneAnswer, HookAnswer} from '../hooks/control-plane-hook.js'
 import {redactUrl} from '../redact/redact-url.js'
 
@@ -68,11 +68,14 @@ export function parseServerUrl(raw: string, source: string): URL {
   } catch {}
 
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new ControlPlaneError(
-      'bad-server-url',
-      `control-plane URL "${redactUrl(raw)}" from ${source} is not an http:// or https:// URL: ` +
-      'fix it, or pass --server https://host:port',
-    )
+    const problem =
+      `control-plane URL "${redactUrl(raw)}" from ${source} is not an http:// or https:// URL`
+    // A bad --server is a mistake on this command line; a bad setting elsewhere is not.
+    if (source === '--server') {
+      throw new UsageError(`${problem}: write e.g. --server https://host:port`)
+    }
+
+    throw new ControlPlaneError('bad-server-url', `${problem}: fix it, or pass --server https://host:port`)
   }
 
   return url

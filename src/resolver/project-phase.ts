@@ -1,6 +1,6 @@
 import {TargetError} from '../errors/index.js'
 
-const BYPASS = 'or reach the agent directly with --node host:port'
+const BYPASS = 'reach the agent directly with --node host:port'
 
 /**
  * Why a project in `phase` cannot be forwarded to, or nothing when it can. Only a Running
@@ -16,7 +16,7 @@ export function phaseProblem(project: string, phase: string | undefined): Target
     case 'Scheduled': {
       return new TargetError(
         'not-running',
-        `project "${project}" is ${phase}, not Running: wait until it runs, ${BYPASS}`,
+        `project "${project}" is ${phase}, not Running: wait until it runs, or ${BYPASS}`,
       )
     }
 
@@ -37,7 +37,10 @@ export function phaseProblem(project: string, phase: string | undefined): Target
 
     default: {
       const shown = phase ? `in phase "${phase}"` : 'without a phase (status.phase is missing)'
-      return new TargetError('not-running', `project "${project}" is ${shown}, not Running: ${BYPASS}`)
+      return new TargetError(
+        'not-running',
+        `project "${project}" is ${shown}, not Running: check it with caractrl, or ${BYPASS}`,
+      )
     }
   }
 }

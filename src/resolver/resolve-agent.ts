@@ -21,7 +21,7 @@ export async function resolveAgent(client: ControlPlaneClient, target: Target): 
   const signal = client.budgetSignal()
   const {project: name, service} = target
   const project = await fetchResource(client, `/api/v1/projects/${encodeURIComponent(name)}`,
-    signal, `project "${name}"`)
+    signal, `project "${name}"`, 'check the name with caractrl')
 
   const status = objectAt(project, 'status')
   const phase = stringAt(status, 'phase')
@@ -39,8 +39,10 @@ export async function resolveAgent(client: ControlPlaneClient, target: Target): 
     )
   }
 
+  // The user never typed the node's name, so a missing node calls for another way in.
   const node = await fetchResource(client, `/api/v1/nodes/${encodeURIComponent(nodeName)}`,
-    signal, `node "${nodeName}" of project "${name}"`)
+    signal, `node "${nodeName}" of project "${name}"`,
+    'retry if the project is moving, or reach the agent directly with --node host:port')
   const network = objectAt(objectAt(node, 'status'), 'network')
   const host = stringAt(network, 'ip')
   if (!host) {
@@ -66,8 +68,9 @@ export async function resolveAgent(client: ControlPlaneClient, target: Target): 
   return {host, node: nodeName, port, warnings}
 }
 
+/** GETs one resource; `ifMissing` is the advice given when the control plane answers 404. */
 async function fetchResource(
-  client: ControlPlaneClient, path: string, signal: AbortSignal, what: string,
+  client: ControlPlaneClient, path: string, signal: AbortSignal, what: string, ifMissing: string,
 ): Promise<Record<string, unknown>> {
   let body: unknown
   try {
@@ -77,18 +80,13 @@ async function fetchResource(
       throw new TargetError(
         'not-found',
         `${what} was not found on the control plane at ${client.displayUrl} (${error.message}): ` +
-        'check the name with caractrl',
+        ifMissing,
       )
     }
 
     if (error instanceof ControlPlaneHttpError) {
-      const next = error.status === 401 || error.status === 403 ?
-        'log in again with caractrl, or set CARACTRL_TOKEN' :
-        'retry, or check the control plane'
-      throw new ControlPlaneHttpError(
-        error.status,
-        `control plane at ${client.displayUrl} refused to show ${what}: ${error.message}; ${next}`,
-      )
+      throw new ControlPlaneHttpError(error.status, `control plane at ${client.displayUrl} ` +
+        `${refusal(error.status)} ${what}: ${error.message}; ${advice(error.status)}`)
     }
 
     throw error
@@ -103,6 +101,20 @@ async function fetchResource(
   }
 
   return body as Record<string, unknown>
+}
+
+/** A 5xx is the control plane failing, not a decision to refuse. */
+function refusal(status: number): string {
+  return status >= 500 ? 'failed to show' : 'refused to show'
+}
+
+function advice(status: number): string {
+  if (status === 401 || status === 403) return 'log in again with caractrl, or set CARACTRL_TOKEN'
+  if (status >= 500) {
+    return 'retry in a moment; if it persists, check the control plane and any proxy before it'
+  }
+
+  return 'check that --server points at the control plane'
 }
 
 function checkService(project: string, service: string, spec: Record<string, unknown> | undefined): void {
