@@ -41,7 +41,10 @@ describe('curl fetches an HTTP resource through port-forward', function () {
 
   before(async function () {
     const missing = await curlMissing()
-    if (missing && process.env.CI === 'true') throw new Error(`curl is required under CI=true: ${missing}`)
+    if (missing && process.env.CI === 'true') {
+      throw new Error(`curl is required under CI=true: ${missing}`)
+    }
+
     if (missing) {
       console.log(`      skipped: ${missing}`)
       this.skip()

@@ -30,10 +30,14 @@ export interface ReferenceAgent {
 }
 
 /** Starts the reference agent binary on a free loopback port and waits until it is healthy. */
-export async function startReferenceAgent(binary: string, args: string[] = []): Promise<ReferenceAgent> {
+export async function startReferenceAgent(
+  binary: string, args: string[] = [],
+): Promise<ReferenceAgent> {
   const port = await freePort()
   const address = `127.0.0.1:${port}`
-  const child: ChildProcess = spawn(binary, ['-listen', address, ...args], {stdio: ['ignore', 'pipe', 'pipe']})
+  const child: ChildProcess = spawn(binary, ['-listen', address, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   child.stdout!.setEncoding('utf8').on('data', (text: string) => {
     output += text
