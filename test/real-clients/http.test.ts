@@ -26,13 +26,16 @@ describe('curl through port-forward', function () {
   let dir: string
 
   before(async function () {
-    skipOrFail(this, curlMissing() ?? redisMissing())
+    skipOrFail(this, curlMissing(), redisMissing())
 
     dir = mkdtempSync(join(tmpdir(), 'caractrl-http-'))
-    ;[http, redis, stack] = await Promise.all([
-      ByteServer.start(), RedisServer.start(), ForwardStack.start(),
+    // One after the other, so that a failed start leaves nothing running that `after` misses.
+    http = await ByteServer.start()
+    redis = await RedisServer.start()
+    stack = await ForwardStack.start()
+    ;[web, cache] = await Promise.all([
+      stack.forward('web', http.port), stack.forward('cache', redis.port),
     ])
-    ;[web, cache] = await Promise.all([stack.forward('web', http.port), stack.forward('cache', redis.port)])
 
     // Traffic on a second forward from another process for as long as these tests run.
     side = new ClientLoop(redisTool('redis-cli'),

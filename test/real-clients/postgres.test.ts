@@ -81,12 +81,15 @@ describe('PostgreSQL clients through port-forward', function () {
   let side: ClientLoop
 
   before(async function () {
-    skipOrFail(this, postgresMissing() ?? redisMissing())
+    skipOrFail(this, postgresMissing(), redisMissing())
 
-    ;[pg, redis, stack] = await Promise.all([
-      PostgresServer.start(), RedisServer.start(), ForwardStack.start(),
+    // One after the other, so that a failed start leaves nothing running that `after` misses.
+    pg = await PostgresServer.start()
+    redis = await RedisServer.start()
+    stack = await ForwardStack.start()
+    ;[db, cache] = await Promise.all([
+      stack.forward('db', pg.port), stack.forward('cache', redis.port),
     ])
-    ;[db, cache] = await Promise.all([stack.forward('db', pg.port), stack.forward('cache', redis.port)])
 
     // Traffic on a second forward from another process for as long as these tests run.
     side = new ClientLoop(redisTool('redis-cli'),

@@ -29,12 +29,15 @@ describe('Redis clients through port-forward', function () {
   }
 
   before(async function () {
-    skipOrFail(this, redisMissing() ?? postgresMissing())
+    skipOrFail(this, redisMissing(), postgresMissing())
 
-    ;[redis, pg, stack] = await Promise.all([
-      RedisServer.start(), PostgresServer.start(), ForwardStack.start(),
+    // One after the other, so that a failed start leaves nothing running that `after` misses.
+    redis = await RedisServer.start()
+    pg = await PostgresServer.start()
+    stack = await ForwardStack.start()
+    ;[cache, db] = await Promise.all([
+      stack.forward('cache', redis.port), stack.forward('db', pg.port),
     ])
-    ;[cache, db] = await Promise.all([stack.forward('cache', redis.port), stack.forward('db', pg.port)])
 
     // Traffic on a second forward from another process for as long as these tests run.
     side = new ClientLoop(pg.tool('psql'), [

@@ -126,7 +126,7 @@ export class PostgresServer {
         '--pgdata', join(this.dir, 'data'), '--mode', 'immediate', '--wait', 'stop',
       ], 'pg_ctl stop')
     } finally {
-      rmSync(this.dir, {force: true, recursive: true})
+      rmSync(this.dir, {force: true, maxRetries: 3, recursive: true})
     }
   }
 }
@@ -136,9 +136,10 @@ function asRoot(): boolean {
 }
 
 function postgresIds(): {uid: number; gid: number} | undefined {
+  const id = findTool('id', ['/usr/bin', '/bin']) ?? 'id'
   try {
-    const uid = Number(execFileSync('id', ['-u', PG_USER], {encoding: 'utf8'}).trim())
-    const gid = Number(execFileSync('id', ['-g', PG_USER], {encoding: 'utf8'}).trim())
+    const uid = Number(execFileSync(id, ['-u', PG_USER], {encoding: 'utf8'}).trim())
+    const gid = Number(execFileSync(id, ['-g', PG_USER], {encoding: 'utf8'}).trim())
     return {gid, uid}
   } catch {
     return undefined

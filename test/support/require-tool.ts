@@ -36,14 +36,15 @@ export function missingTools(needs: ToolNeed[]): string | undefined {
 }
 
 /**
- * Skips the calling suite when `reason` is set, printing it; under CI=true fails instead, so
- * that CI cannot pass by skipping. Call it first in a `before` hook.
+ * Skips the calling suite when any reason is given, printing them; under CI=true fails
+ * instead, so that CI cannot pass by skipping. Call it first in a `before` hook.
  */
-export function skipOrFail(context: Mocha.Context, reason: string | undefined): void {
-  if (reason === undefined) return
+export function skipOrFail(context: Mocha.Context, ...reasons: Array<string | undefined>): void {
+  const reason = reasons.filter(Boolean).join('; ')
+  if (reason === '') return
 
   const suite = context.test?.parent?.fullTitle() ?? 'these tests'
-  if (process.env.CI === 'true') throw new Error(`${suite} need what is missing under CI=true: ${reason}`)
+  if (process.env.CI === 'true') throw new Error(`"${suite}" cannot run under CI=true: ${reason}`)
 
   console.log(`  skipped "${suite}": ${reason}`)
   context.skip()
