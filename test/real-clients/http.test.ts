@@ -72,7 +72,8 @@ describe('curl through port-forward', function () {
 
     // --upload-file streams from the file instead of reading it into memory first.
     const result = await runTool(curlPath(), [
-      '--silent', '--show-error', '--fail', '--upload-file', file, `http://127.0.0.1:${web.port}/upload`,
+      '--silent', '--show-error', '--fail', '--upload-file', file,
+      `http://127.0.0.1:${web.port}/upload`,
     ])
 
     assertSucceeded(result, 'curl upload through the tunnel')

@@ -156,7 +156,8 @@ describe('PostgreSQL clients through port-forward', function () {
 
     // Newer pg_dump versions write a random key into each dump unless given one.
     const help = await runTool(pg.tool('pg_dump'), ['--help'])
-    const key = /--restrict-key/.test(help.stdout.toString()) ? ['--restrict-key=caractrl0dump'] : []
+    const keyed = /--restrict-key/.test(help.stdout.toString())
+    const key = keyed ? ['--restrict-key=caractrl0dump'] : []
     const dump = (port: number) =>
       hashTool(pg.tool('pg_dump'), [...key, ...pg.connection('dumped', port)])
     const direct = await dump(pg.port)

@@ -39,7 +39,9 @@ export class ClientLoop {
     }
 
     if (this.failures.length > 0) throw new Error(`the second forward failed: ${this.failures[0]}`)
-    if (this.rounds <= mark + 1) throw new Error(`the second forward made no round in ${timeoutMs}ms`)
+    if (this.rounds <= mark + 1) {
+      throw new Error(`the second forward finished no round in ${timeoutMs}ms`)
+    }
   }
 
   async #loop(): Promise<void> {

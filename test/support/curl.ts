@@ -49,7 +49,8 @@ export class CurlDownload {
           watcher.reject(new Error(`curl ended after ${this.bytes} bytes: ${this.#stderr.trim()}`))
         }
 
-        resolve({bytes: this.bytes, code, sha256: this.#hash.digest('hex'), signal, stderr: this.#stderr})
+        const sha256 = this.#hash.digest('hex')
+        resolve({bytes: this.bytes, code, sha256, signal, stderr: this.#stderr})
       })
     })
   }

@@ -17,3 +17,19 @@ export async function freePort(): Promise<number> {
   })
   return port
 }
+
+/**
+ * Starts a server on a free port, trying again on another port when the start fails, since
+ * the port may have been taken between the check and the server binding it.
+ */
+export async function startOnFreePort<T>(start: (port: number) => Promise<T>, attempts = 3):
+Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    try {
+      return await start(port)
+    } catch (error) {
+      if (attempt >= attempts) throw error
+    }
+  }
+}

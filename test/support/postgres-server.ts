@@ -5,7 +5,7 @@ import {join} from 'node:path'
 
 import createDebug from 'debug'
 
-import {freePort} from './free-port.js'
+import {startOnFreePort} from './free-port.js'
 import {findTool, missingTools} from './require-tool.js'
 import {assertSucceeded, runTool} from './run-tool.js'
 
@@ -15,7 +15,13 @@ const debug = createDebug('caractrl:port-forward:test:postgres')
 export const PG_USER = 'postgres'
 
 const SERVER_TOOLS = ['initdb', 'pg_ctl', 'postgres']
-const CLIENT_TOOLS = ['psql', 'pgbench', 'pg_dump']
+
+/** Debian ships pgbench with the server, the other clients in a package of their own. */
+const CLIENT_TOOLS = [
+  {debianPackage: 'postgresql', name: 'pgbench'},
+  {debianPackage: 'postgresql-client', name: 'psql'},
+  {debianPackage: 'postgresql-client', name: 'pg_dump'},
+]
 
 /** Debian keeps each major version's programs in a folder of its own; the newest wins. */
 function versionDirs(): string[] {
@@ -33,7 +39,7 @@ export function postgresMissing(): string | undefined {
   const dirs = versionDirs()
   const needs = [
     ...SERVER_TOOLS.map((name) => ({debianPackage: 'postgresql', dirs, name})),
-    ...CLIENT_TOOLS.map((name) => ({debianPackage: 'postgresql-client', dirs, name})),
+    ...CLIENT_TOOLS.map((need) => ({...need, dirs})),
   ]
   const missing = missingTools(needs)
   if (missing) return missing
@@ -66,7 +72,8 @@ export class PostgresServer {
   }
 
   static async start(): Promise<PostgresServer> {
-    const bin = versionDirs().find((dir) => SERVER_TOOLS.every((name) => existsSync(join(dir, name))))
+    const bin = versionDirs()
+      .find((dir) => SERVER_TOOLS.every((name) => existsSync(join(dir, name))))
     if (!bin) throw new Error(postgresMissing() ?? 'no PostgreSQL server found')
 
     const dir = mkdtempSync(join(tmpdir(), 'caractrl-pg-'))
@@ -74,30 +81,30 @@ export class PostgresServer {
     if (asRoot() && ids) chownSync(dir, ids.uid, ids.gid)
 
     const data = join(dir, 'data')
-    await asServerUser(join(bin, 'initdb'), [
-      '--pgdata', data, '--username', PG_USER, '--auth', 'trust', '--encoding', 'UTF8',
-      '--locale', 'C', '--no-sync',
-    ], 'initdb')
-
-    const port = await freePort()
-    const options = [
-      `-p ${port}`, '-c listen_addresses=127.0.0.1', "-c unix_socket_directories=''",
-      '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off',
-    ].join(' ')
-    const server = new PostgresServer(bin, dir, port)
     try {
-      await asServerUser(join(bin, 'pg_ctl'), [
-        '--pgdata', data, '--log', join(dir, 'server.log'), '--options', options, '--wait',
-        '--timeout', '60', 'start',
-      ], 'pg_ctl start')
+      await asServerUser(join(bin, 'initdb'), [
+        '--pgdata', data, '--username', PG_USER, '--auth', 'trust', '--encoding', 'UTF8',
+        '--locale', 'C', '--no-sync',
+      ], 'initdb')
+      const server = await startOnFreePort(async (port) => {
+        const options = [
+          `-p ${port}`, '-c listen_addresses=127.0.0.1', "-c unix_socket_directories=''",
+          '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off',
+        ].join(' ')
+        await asServerUser(join(bin, 'pg_ctl'), [
+          '--pgdata', data, '--log', join(dir, 'server.log'), '--options', options, '--wait',
+          '--timeout', '60', 'start',
+        ], 'pg_ctl start')
+        return new PostgresServer(bin, dir, port)
+      })
+      debug('started in %s on port %d', dir, server.port)
+      return server
     } catch (error) {
-      const log = existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8') : ''
+      const logFile = join(dir, 'server.log')
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''
       rmSync(dir, {force: true, recursive: true})
       throw new Error(`${(error as Error).message}\n${log.slice(-2000)}`)
     }
-
-    debug('started in %s on port %d', dir, port)
-    return server
   }
 
   /** The path of a client program of the same version as the server. */

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 
 import createDebug from 'debug'
 
-import {freePort} from './free-port.js'
+import {startOnFreePort} from './free-port.js'
 import {findTool, missingTools} from './require-tool.js'
 
 const debug = createDebug('caractrl:port-forward:test:redis')
@@ -47,8 +47,13 @@ export class RedisServer {
   }
 
   static async start(): Promise<RedisServer> {
+    const server = await startOnFreePort((port) => RedisServer.#startAt(port))
+    debug('started in %s on port %d', server.#dir, server.port)
+    return server
+  }
+
+  static async #startAt(port: number): Promise<RedisServer> {
     const dir = mkdtempSync(join(tmpdir(), 'caractrl-redis-'))
-    const port = await freePort()
     const child = spawn(redisTool('redis-server'), [
       '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
       '--appendonly', 'no', '--daemonize', 'no', '--protected-mode', 'no', '--loglevel', 'warning',
@@ -68,12 +73,12 @@ export class RedisServer {
       throw new Error(`redis-server did not start: ${(error as Error).message}\n${output}`)
     }
 
-    debug('started in %s on port %d', dir, port)
     return server
   }
 
   async stop(): Promise<void> {
-    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL')
+    const child = this.#child
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     await this.#exited
     rmSync(this.#dir, {force: true, recursive: true})
   }

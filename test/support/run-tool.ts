@@ -47,8 +47,9 @@ Promise<HashedResult> {
 }
 
 /** Fails with the program's own words when it did not exit 0. */
-export function assertSucceeded(result: {code: number | null; signal: string | null; stderr: string},
-  what: string): void {
+export function assertSucceeded(
+  result: {code: number | null; signal: string | null; stderr: string}, what: string,
+): void {
   if (result.code === 0) return
 
   const how = result.signal ? `was killed by ${result.signal}` : `exited ${result.code}`
