@@ -79,7 +79,7 @@ export class AgentRoutes {
 
     // Another connection may have followed a move since this one was dialled.
     const current = this.endpointFor(remotePort)
-    if (current.url !== failure.url) return current
+    if (!sameUrl(current.url, failure.url)) return current
     if (!isGone(failure)) return undefined
 
     if (!this.#refreshing) {
@@ -91,7 +91,7 @@ export class AgentRoutes {
 
     await this.#refreshing
     const next = this.endpointFor(remotePort)
-    return next.url === failure.url ? undefined : next
+    return sameUrl(next.url, failure.url) ? undefined : next
   }
 
   async #refresh(): Promise<void> {
@@ -121,6 +121,14 @@ export class AgentRoutes {
       `project "${target.project}" moved from node "${before.node}" to node "${placed.node}" ` +
       `(${where}); new connections go there`
     emit({message, type: 'info'})
+  }
+}
+
+function sameUrl(a: string, b: string): boolean {
+  try {
+    return new URL(a).href === new URL(b).href
+  } catch {
+    return a === b
   }
 }
 
