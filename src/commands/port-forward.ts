@@ -79,7 +79,7 @@ listened on; 6 stopped with connections cut.`
     }),
     'request-timeout': Flags.string({
       default: '5s',
-      description: 'Longest wait for one control-plane request; at most three times this with retries.',
+      description: 'Longest wait for one control-plane request; retries stop at three times this.',
       helpValue: 'DURATION',
     }),
     'connect-timeout': Flags.string({
