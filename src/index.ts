@@ -1,4 +1,5 @@
 export type {
-  ControlPlaneAnswer, ControlPlaneHook, ControlPlaneHookOptions, PortForwardHooks,
-} from './hooks/control-plane-hook.js'
+  ControlPlaneAnswer, ControlPlaneHook, ControlPlaneHookOptions, ControlPlaneSettings,
+  PortForwardHooks, ResolveAgentAnswer, ResolveAgentHook, ResolveAgentHookOptions,
+} from './hooks/port-forward-hooks.js'
 export {ExitCode} from './errors/index.js'

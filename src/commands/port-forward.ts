@@ -4,17 +4,15 @@ import createDebug from 'debug'
 
 import {parseDuration} from '../args/duration.js'
 import {isLoopback, parseListenAddresses} from '../args/listen-address.js'
-import {formatHostPort, parseNodeAddress, type AgentAddress} from '../args/node-address.js'
+import {parseNodeAddress} from '../args/node-address.js'
 import {parsePortSpecs} from '../args/port-spec.js'
-import {parseTarget, type Target} from '../args/target.js'
-import {ControlPlaneError, ExitCode, isForwardError, UsageError} from '../errors/index.js'
+import {parseTarget} from '../args/target.js'
+import {ExitCode, isForwardError, UsageError} from '../errors/index.js'
 import type {EmitEvent} from '../events/forward-event.js'
-import {HookFailure, collectAnswers} from '../hooks/control-plane-hook.js'
 import {listenForStop} from '../lifecycle/stop-signals.js'
-import {forwardPath} from '../protocol/forward-path.js'
 import {redactUrls} from '../redact/redact-url.js'
 import {Output} from '../render/output.js'
-import type {AgentEndpoint} from '../tunnel/agent-endpoint.js'
+import {openAgentSource} from '../resolver/agent-source.js'
 import {Forwarder} from '../tunnel/forwarder.js'
 
 const debug = createDebug('caractrl:port-forward')
@@ -91,6 +89,25 @@ listened on; 6 stopped with connections cut.`
       description: 'Control-plane URL for this run; overrides the caractrl login and CARACTRL_SERVER.',
       helpValue: 'URL',
     }),
+    'certificate-authority': Flags.string({
+      description: 'PEM file of the CA that signed the control plane\'s and agents\' certificates; ' +
+        'overrides the caractrl login and CARACTRL_CA_FILE.',
+      helpValue: 'FILE',
+    }),
+    'insecure-skip-tls-verify': Flags.boolean({
+      description: 'Do not check certificates of the control plane and agents (prints a warning).',
+    }),
+    'running-timeout': Flags.string({
+      default: '60s',
+      description: 'Longest wait for a Pending or Scheduled project to be Running, as kubectl\'s ' +
+        '--pod-running-timeout; 0 fails at once.',
+      helpValue: 'DURATION',
+    }),
+    'request-timeout': Flags.string({
+      default: '5s',
+      description: 'Longest wait for one control-plane request; retries stop at three times this.',
+      helpValue: 'DURATION',
+    }),
     'connect-timeout': Flags.string({
       default: '10s',
       description: 'Longest wait for the agent to accept a new tunnel.',
@@ -136,6 +153,9 @@ listened on; 6 stopped with connections cut.`
         'add --allow-non-loopback to confirm',
       )
     }
+    const runningTimeoutMs = parseDuration(flags['running-timeout'], 'running-timeout')
+    const requestTimeoutMs = parseDuration(flags['request-timeout'], 'request-timeout')
+    if (requestTimeoutMs === 0) throw new UsageError('--request-timeout must be more than 0, e.g. 5s')
 
     const shownTarget = `${target.project}/${target.service}`
     for (const host of exposed) {
@@ -145,18 +165,29 @@ listened on; 6 stopped with connections cut.`
       })
     }
 
-    const agent = node ?? await this.#resolveAgent(target, flags.server, emit)
-    const agentShown = `${agent.scheme}//${formatHostPort(agent.host, agent.port)}`
-    const endpointFor = (remotePort: number): AgentEndpoint => ({
-      url: `${agentShown}${forwardPath(target.project, target.service, remotePort)}`,
+    const routes = await openAgentSource({
+      config: this.config,
+      emit,
+      env: process.env,
+      flags: {
+        certificateAuthority: flags['certificate-authority'],
+        insecureSkipTlsVerify: flags['insecure-skip-tls-verify'],
+        server: flags.server,
+      },
+      node,
+      remotePorts: specs.map((spec) => spec.remote),
+      requestTimeoutMs,
+      runningTimeoutMs,
+      target,
     })
 
     const forwarder = new Forwarder({
       connectTimeoutMs,
       emit,
-      endpointFor,
+      endpointFor: (remotePort) => routes.endpointFor(remotePort),
       listeners: specs.map((spec) => ({addresses, port: spec.local, remotePort: spec.remote})),
       pingIntervalMs,
+      redial: (remotePort, failure) => routes.redial(remotePort, failure),
     })
 
     // Signals are listened for before binding, so a Ctrl-C during start-up is not lost.
@@ -164,7 +195,8 @@ listened on; 6 stopped with connections cut.`
     try {
       const listening = await forwarder.start()
       for (const {host, port, remotePort} of listening) {
-        emit({address: host, agent: agentShown, port, remotePort, target: shownTarget, type: 'ready'})
+        const agent = routes.shown(remotePort)
+        emit({address: host, agent, port, remotePort, target: shownTarget, type: 'ready'})
       }
 
       await stop.first
@@ -199,36 +231,6 @@ listened on; 6 stopped with connections cut.`
     output.emit({code, type: 'exit'})
     await output.flush()
     this.exit(code)
-  }
-
-  async #resolveAgent(target: Target, server: string | undefined, emit: EmitEvent): Promise<AgentAddress> {
-    const [{controlPlaneConfig}, {ControlPlaneClient}, {resolveAgent}] = await Promise.all([
-      import('../resolver/control-plane-config.js'),
-      import('../resolver/control-plane-client.js'),
-      import('../resolver/resolve-agent.js'),
-    ])
-
-    let answers
-    try {
-      answers = await collectAnswers(this.config, 'caractrl:control-plane', {})
-    } catch (error) {
-      if (!(error instanceof HookFailure)) throw error
-      throw new ControlPlaneError(
-        'hook-failed',
-        `${error.message} (from the caractrl:control-plane hook of ${error.plugin})`,
-      )
-    }
-
-    const {config, warnings} = controlPlaneConfig({answers, env: process.env, flags: {server}})
-    for (const message of warnings) emit({message, type: 'warning'})
-    debug('control plane %s from %s', config.url.host, config.source)
-
-    const client = await ControlPlaneClient.create(config)
-    const resolved = await resolveAgent(client, target)
-    for (const message of resolved.warnings) emit({message, type: 'warning'})
-    debug('agent of %s/%s is %s:%d on node %s', target.project, target.service, resolved.host,
-      resolved.port, resolved.node)
-    return {host: resolved.host, port: resolved.port, scheme: 'ws:'}
   }
 
   /** Drains, or cuts what is left at a second signal or at the drain timeout. */

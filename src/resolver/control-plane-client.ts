@@ -6,6 +6,7 @@ import {ControlPlaneError} from '../errors/index.js'
 import {describeProblem} from '../protocol/problem-details.js'
 import {redactUrl, redactUrls} from '../redact/redact-url.js'
 import type {ControlPlaneConfig} from './control-plane-config.js'
+import {certificateAdvice, isCertificateError} from './tls-trust.js'
 
 const debug = createDebug('caractrl:port-forward:control-plane')
 
@@ -108,6 +109,11 @@ export class ControlPlaneClient {
     }
   }
 
+  /** The bounds of every resolution, for messages and for polling. */
+  get budget(): RequestBudget {
+    return this.#budget
+  }
+
   /** Starts the one budget that every request of a resolution shares. */
   budgetSignal(): AbortSignal {
     return AbortSignal.timeout(this.#budget.totalTimeoutMs)
@@ -121,6 +127,15 @@ export class ControlPlaneClient {
 
   #networkError(error: RequestError, path: string, signal: AbortSignal): ControlPlaneError {
     const where = `the control plane at ${this.displayUrl}`
+    if (isCertificateError(error)) {
+      const advice = certificateAdvice({caSource: this.#config.caSource, rejectUnauthorized: true})
+      return new ControlPlaneError(
+        'certificate',
+        `cannot verify the certificate of ${where} (${error.message}): ${advice}`,
+        {cause: error},
+      )
+    }
+
     const next = 'check --server, CARACTRL_SERVER or your caractrl login, then retry'
     if (signal.aborted) {
       const seconds = this.#budget.totalTimeoutMs / 1000

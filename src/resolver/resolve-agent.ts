@@ -1,8 +1,9 @@
 import type {Target} from '../args/target.js'
 import {ControlPlaneError, TargetError} from '../errors/index.js'
+import type {EmitEvent} from '../events/forward-event.js'
 import {DEFAULT_AGENT_PORT} from '../protocol/forward-path.js'
 import {ControlPlaneClient, ControlPlaneHttpError} from './control-plane-client.js'
-import {phaseProblem} from './project-phase.js'
+import {waitForRunning} from './wait-for-running.js'
 
 /** The agent that serves a project, as the control plane places it. */
 export interface ResolvedAgent {
@@ -13,33 +14,40 @@ export interface ResolvedAgent {
   warnings: string[]
 }
 
+/** How resolution treats a project that is not Running yet. */
+export interface ResolveOptions {
+  /** Longest wait for a Pending or Scheduled project; 0 fails at once. */
+  runningTimeoutMs: number
+  emit: EmitEvent
+}
+
 /**
  * Follows the control plane from the project to its node and to the node's agent:
  * project -> `status.nodeRef` -> node -> `status.network.ip` and `agentPort`.
  */
-export async function resolveAgent(client: ControlPlaneClient, target: Target): Promise<ResolvedAgent> {
-  const signal = client.budgetSignal()
+export async function resolveAgent(
+  client: ControlPlaneClient, target: Target, options: ResolveOptions,
+): Promise<ResolvedAgent> {
   const {project: name, service} = target
-  const project = await fetchResource(client, `/api/v1/projects/${encodeURIComponent(name)}`,
-    signal, `project "${name}"`, 'check the name with caractrl')
-
-  const status = objectAt(project, 'status')
-  const phase = stringAt(status, 'phase')
-  const problem = phaseProblem(name, phase)
-  if (problem) throw problem
-
-  checkService(name, service, objectAt(project, 'spec'))
-
-  const nodeName = stringAt(status, 'nodeRef')
-  if (!nodeName) {
-    throw new TargetError(
-      'unscheduled',
-      `project "${name}" is Running but names no node (status.nodeRef is empty): ` +
-      'retry in a moment, or reach the agent directly with --node host:port',
-    )
+  const path = `/api/v1/projects/${encodeURIComponent(name)}`
+  const fetchProject = async () => {
+    const project = await fetchResource(client, path, client.budgetSignal(), `project "${name}"`,
+      'check the name with caractrl')
+    // A wrong service name fails before any wait: waiting would not fix it.
+    checkService(name, service, objectAt(project, 'spec'))
+    return project
   }
 
-  // The user never typed the node's name, so a missing node calls for another way in.
+  const view = (project: Record<string, unknown>) => {
+    const status = objectAt(project, 'status')
+    return {nodeRef: stringAt(status, 'nodeRef'), phase: stringAt(status, 'phase')}
+  }
+
+  const project = await waitForRunning(fetchProject, view, {
+    emit: options.emit, project: name, timeoutMs: options.runningTimeoutMs,
+  })
+  const nodeName = view(project).nodeRef!
+  const signal = client.budgetSignal()
   const node = await fetchResource(client, `/api/v1/nodes/${encodeURIComponent(nodeName)}`,
     signal, `node "${nodeName}" of project "${name}"`,
     'retry if the project is moving, or reach the agent directly with --node host:port')

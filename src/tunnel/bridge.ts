@@ -7,6 +7,7 @@ import WebSocket from 'ws'
 import {describeProblem} from '../protocol/problem-details.js'
 import {redactUrl} from '../redact/redact-url.js'
 import type {AgentEndpoint} from './agent-endpoint.js'
+import type {DialFailure, Redial} from './dial-failure.js'
 import {
   CLOSE_TIMEOUT_MS, HALF_CLOSE_IDLE_MS, HIGH_WATER_BYTES, LOW_WATER_BYTES, MAX_INBOUND_MESSAGE,
   MAX_OUTBOUND_MESSAGE,
@@ -24,6 +25,8 @@ export interface BridgeOptions {
   id: number
   socket: Socket
   connectTimeoutMs: number
+  /** Asked at most once, when the first dial fails before the stream opened. */
+  redial?: Redial
 }
 
 export interface BridgeResult {
@@ -55,6 +58,8 @@ export class Bridge {
   #socket: Socket
   #ws: WebSocket | undefined
   #connectTimeoutMs: number
+  #redial: Redial | undefined
+  #opened = false
   #bytesUp = 0
   #bytesDown = 0
   #unflushed = 0
@@ -72,6 +77,7 @@ export class Bridge {
     this.id = options.id
     this.#socket = options.socket
     this.#connectTimeoutMs = options.connectTimeoutMs
+    this.#redial = options.redial
     this.done = new Promise((resolve) => {
       this.#resolve = resolve
     })
@@ -155,6 +161,7 @@ export class Bridge {
 
   #onOpen(): void {
     debug('#%d open', this.id)
+    this.#opened = true
     const socket = this.#socket
     socket.on('data', (chunk: Buffer) => this.#onSocketData(chunk))
     socket.on('end', () => this.#onSocketEnd())
@@ -251,7 +258,8 @@ export class Bridge {
       const body = Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BODY).toString('utf8')
       const problem = describeProblem(status, response.statusMessage ?? '', body)
       // Failing terminates the WebSocket, which aborts the request as well.
-      this.#fail(`agent refused the tunnel: ${problem}`)
+      const reason = `agent refused the tunnel: ${problem}`
+      this.#dialFailed({reason, status, timedOut: false, url: this.#ws?.url ?? ''})
     })
   }
 
@@ -262,7 +270,8 @@ export class Bridge {
       const cause = /handshake has timed out/.test(error.message) ?
         `no answer within ${this.#connectTimeoutMs / 1000}s` :
         error.message
-      this.#fail(`cannot open a tunnel through ${url}: ${cause}`)
+      const reason = `cannot open a tunnel through ${url}: ${cause}`
+      this.#dialFailed({code: error.code, reason, timedOut: cause !== error.message, url: ws.url})
       return
     }
 
@@ -287,6 +296,30 @@ export class Bridge {
     }
 
     this.#finish()
+  }
+
+  /**
+   * Nothing has been read from the local socket yet, so the connection can still be carried
+   * elsewhere: the first failed dial is offered to `redial`, once, before failing.
+   */
+  #dialFailed(failure: DialFailure): void {
+    const redial = this.#redial
+    this.#redial = undefined
+    const ws = this.#ws
+    if (!redial || !ws || this.#opened || this.#socketClosed) {
+      this.#fail(failure.reason)
+      return
+    }
+
+    // The failed WebSocket must not end the connection while the next one is dialled.
+    ws.removeAllListeners()
+    ws.on('error', () => {})
+    ws.terminate()
+    this.#ws = undefined
+    redial(failure).then(
+      (endpoint) => (endpoint ? this.open(endpoint) : this.abandon(failure.reason)),
+      () => this.abandon(failure.reason),
+    )
   }
 
   /** Records the first reason and tears both sides down, the local side with a reset. */

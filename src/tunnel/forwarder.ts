@@ -8,6 +8,7 @@ import {BindError} from '../errors/index.js'
 import type {EmitEvent} from '../events/forward-event.js'
 import type {AgentEndpoint} from './agent-endpoint.js'
 import {Bridge} from './bridge.js'
+import type {DialFailure} from './dial-failure.js'
 import {LISTEN_BACKLOG} from './limits.js'
 
 const debug = createDebug('caractrl:port-forward:forwarder')
@@ -37,6 +38,11 @@ export interface ForwarderOptions {
   listeners: ListenSpec[]
   /** Where a new connection to `remotePort` goes; asked once per connection. */
   endpointFor(remotePort: number): AgentEndpoint | Promise<AgentEndpoint>
+  /**
+   * Offered a connection whose first dial failed before any byte flowed; an endpoint it
+   * returns is dialled once more for that connection. Leave it out to fail at once.
+   */
+  redial?(remotePort: number, failure: DialFailure): Promise<AgentEndpoint | undefined>
   emit: EmitEvent
   /** Keepalive ping interval; 0 turns keepalive off. */
   pingIntervalMs: number
@@ -174,7 +180,13 @@ export class Forwarder {
   #accept(socket: Socket, remotePort: number): void {
     const id = this.#nextId++
     const peer = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0)
-    const bridge = new Bridge({connectTimeoutMs: this.#options.connectTimeoutMs, id, socket})
+    const {redial} = this.#options
+    const bridge = new Bridge({
+      connectTimeoutMs: this.#options.connectTimeoutMs,
+      id,
+      redial: redial && ((failure) => redial.call(this.#options, remotePort, failure)),
+      socket,
+    })
     this.#bridges.add(bridge)
     const {emit} = this.#options
     emit({id, localPort: socket.localPort ?? 0, peer, remotePort, type: 'connection-open'})

@@ -1,96 +1,128 @@
 import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
-import {ExitCode, isForwardError} from '../../src/errors/index.js'
-import type {HookAnswer} from '../../src/hooks/control-plane-hook.js'
-import {controlPlaneConfig, DEFAULT_SERVER} from '../../src/resolver/control-plane-config.js'
+import {collectAnswers} from '../../src/hooks/collect-answers.js'
+import {controlPlaneConfig, tlsTrust} from '../../src/resolver/control-plane-config.js'
 
-const HOST: HookAnswer<unknown> = {
-  answer: {token: 'tok-host', url: 'https://cp.example:8443'}, isRoot: true, plugin: 'caractrl',
-}
-const ENV = {CARACTRL_SERVER: 'http://env.example:8080', CARACTRL_TOKEN: 'tok-env'}
+const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
 
-function refused(make: () => unknown, exit: number, message: RegExp): void {
-  assert.throws(make, (error: unknown) => {
-    assert.ok(isForwardError(error))
-    assert.equal(error.exitCode, exit)
-    assert.match(error.message, message)
-    return true
-  })
+function hook(url: string, extra: Record<string, unknown> = {}, plugin = 'caractrl') {
+  return {answer: {url, ...extra}, isRoot: plugin === 'caractrl', plugin}
 }
 
-describe('controlPlaneConfig', () => {
-  it('takes URL and token from the host\'s hook answer over the environment', () => {
-    const {config, warnings} = controlPlaneConfig({answers: [HOST], env: ENV, flags: {}})
-    assert.equal(config.url.href, 'https://cp.example:8443/')
-    assert.equal(config.token, 'tok-host')
-    assert.equal(config.source, 'the caractrl:control-plane hook of caractrl')
-    assert.deepEqual(warnings, [])
+describe('control-plane settings', () => {
+  let dir: string
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'caractrl-config-'))
+    writeFileSync(join(dir, 'flag-ca.pem'), PEM.replace('MIIB', 'FLAG'))
+    writeFileSync(join(dir, 'env-ca.pem'), PEM.replace('MIIB', 'ENVI'))
+    writeFileSync(join(dir, 'not-pem.txt'), 'hello')
   })
 
-  it('falls back to CARACTRL_SERVER and CARACTRL_TOKEN without a hook answer', () => {
-    const {config} = controlPlaneConfig({answers: [], env: ENV, flags: {}})
-    assert.equal(config.url.href, 'http://env.example:8080/')
-    assert.equal(config.token, 'tok-env')
+  after(() => rmSync(dir, {force: true, recursive: true}))
+
+  it('uses the default server when nothing else is given', () => {
+    const {config} = controlPlaneConfig({answers: [], env: {}, flags: {}})
+    assert.equal(config.url.toString(), 'http://localhost:8080/')
+    assert.equal(config.token, undefined)
+    assert.equal(config.insecureSkipTlsVerify, false)
+  })
+
+  it('takes the environment over the default', () => {
+    const {config} = controlPlaneConfig({
+      answers: [], env: {CARACTRL_SERVER: 'https://env.example:1', CARACTRL_TOKEN: 'env-token'}, flags: {},
+    })
+    assert.equal(config.url.host, 'env.example:1')
+    assert.equal(config.token, 'env-token')
     assert.equal(config.source, 'CARACTRL_SERVER')
   })
 
-  it('uses the environment token when the hook answer has none', () => {
-    const answer = {...HOST, answer: {url: 'https://cp.example'}}
-    assert.equal(controlPlaneConfig({answers: [answer], env: ENV, flags: {}}).config.token, 'tok-env')
+  it('takes the hook answer over the environment, field by field', () => {
+    const {config} = controlPlaneConfig({
+      answers: [hook('https://hook.example', {headers: {'x-org': 'a'}})],
+      env: {CARACTRL_SERVER: 'https://env.example', CARACTRL_TOKEN: 'env-token'},
+      flags: {},
+    })
+    assert.equal(config.url.host, 'hook.example')
+    assert.equal(config.token, 'env-token', 'the hook gave no token, so the environment\'s is used')
+    assert.deepEqual(config.headers, {'x-org': 'a'})
   })
 
-  it('lets --server override both the hook and CARACTRL_SERVER', () => {
-    const {config} = controlPlaneConfig({answers: [HOST], env: ENV, flags: {server: 'http://flag.example'}})
-    assert.equal(config.url.href, 'http://flag.example/')
+  it('takes --server over the hook and keeps the hook\'s token', () => {
+    const {config} = controlPlaneConfig({
+      answers: [hook('https://hook.example', {token: 'hook-token'})],
+      env: {CARACTRL_SERVER: 'https://env.example'},
+      flags: {server: 'http://flag.example:9'},
+    })
+    assert.equal(config.url.host, 'flag.example:9')
     assert.equal(config.source, '--server')
+    assert.equal(config.token, 'hook-token')
   })
 
-  it('falls back to the default URL and no token with nothing set', () => {
-    const {config} = controlPlaneConfig({answers: [], env: {}, flags: {}})
-    assert.equal(config.url.href, new URL(DEFAULT_SERVER).href)
-    assert.equal(config.token, undefined)
-    assert.equal(controlPlaneConfig({answers: [], env: {CARACTRL_TOKEN: ''}, flags: {}}).config.token,
-      undefined)
+  it('takes the CA from the flag, then the hook, then CARACTRL_CA_FILE', () => {
+    const env = {CARACTRL_CA_FILE: join(dir, 'env-ca.pem')}
+    const fromFlag = controlPlaneConfig({
+      answers: [hook('https://h', {ca: PEM})], env, flags: {certificateAuthority: join(dir, 'flag-ca.pem')},
+    })
+    assert.match(fromFlag.config.ca!, /FLAG/)
+    const fromHook = controlPlaneConfig({answers: [hook('https://h', {ca: PEM})], env, flags: {}})
+    assert.match(fromHook.config.ca!, /MIIB/)
+    const fromEnv = controlPlaneConfig({answers: [hook('https://h')], env, flags: {}})
+    assert.match(fromEnv.config.ca!, /ENVI/)
+    assert.equal(fromEnv.config.caSource, 'CARACTRL_CA_FILE')
   })
 
-  it('warns when two plugins answer differently, and uses the first', () => {
-    const other = {answer: {url: 'https://other.example'}, isRoot: false, plugin: 'plugin-b'}
-    const {config, warnings} = controlPlaneConfig({answers: [HOST, other], env: {}, flags: {}})
-    assert.equal(config.url.host, 'cp.example:8443')
-    assert.deepEqual(warnings, [
-      'plugins caractrl and plugin-b both answer caractrl:control-plane with different settings; ' +
-      'using caractrl\'s',
-    ])
+  it('refuses a CA file that is missing or holds no certificate, naming where it came from', () => {
+    assert.throws(() => tlsTrust({certificateAuthority: join(dir, 'nope.pem')}, {}),
+      /--certificate-authority ".*nope.pem" cannot be read \(ENOENT\)/)
+    assert.throws(() => tlsTrust({}, {CARACTRL_CA_FILE: join(dir, 'not-pem.txt')}),
+      /CARACTRL_CA_FILE ".*not-pem.txt" holds no PEM certificate/)
   })
 
-  it('treats a bad --server as a usage error, and other bad URLs as control-plane errors', () => {
-    refused(() => controlPlaneConfig({answers: [], env: {}, flags: {server: 'ftp://x'}}), ExitCode.Usage,
-      /^control-plane URL "ftp:\/\/x" from --server is not an http:\/\/ or https:\/\/ URL/)
-    refused(() => controlPlaneConfig({answers: [], env: {CARACTRL_SERVER: 'nope'}, flags: {}}),
-      ExitCode.ControlPlane, /^control-plane URL "nope" from CARACTRL_SERVER is not an http/)
-    const answer = {...HOST, answer: {url: 'cp.example:8443'}}
-    refused(() => controlPlaneConfig({answers: [answer], env: {}, flags: {}}), ExitCode.ControlPlane,
-      /from the caractrl:control-plane hook of caractrl is not an http/)
+  it('turns certificate checks off from the flag or the hook', () => {
+    assert.equal(controlPlaneConfig({answers: [], env: {}, flags: {insecureSkipTlsVerify: true}})
+      .config.insecureSkipTlsVerify, true)
+    assert.equal(controlPlaneConfig({answers: [hook('https://h', {insecureSkipTlsVerify: true})], env: {},
+      flags: {}}).config.insecureSkipTlsVerify, true)
   })
 
-  it('hides credentials of a bad URL in its message', () => {
-    refused(() => controlPlaneConfig({answers: [], env: {}, flags: {server: 'ftp://me:pw@x/?token=t1'}}),
-      ExitCode.Usage, /"ftp:\/\/\*\*\*@x\/\?token=\*\*\*"/)
+  it('uses the first answer and warns, without the token, when another disagrees', () => {
+    const {config, warnings} = controlPlaneConfig({
+      answers: [hook('https://root', {token: 'root-secret'}), hook('https://other', {}, 'plugin-x')],
+      env: {},
+      flags: {},
+    })
+    assert.equal(config.url.host, 'root')
+    assert.equal(warnings.length, 1)
+    assert.match(warnings[0], /caractrl and plugin-x both answer caractrl:control-plane/)
+    assert.doesNotMatch(warnings[0], /root-secret/)
   })
 
-  it('refuses hook answers that cannot be used, naming the plugin', () => {
-    const bad: Array<[unknown, RegExp]> = [
-      ['https://cp.example', /answered without a url/],
-      [{token: 'x'}, /answered without a url/],
-      [{token: 7, url: 'https://cp.example'}, /answered a token that is not a string/],
-      [{headers: {a: 1}, url: 'https://cp.example'}, /answered headers that are not strings/],
-      [{headers: null, url: 'https://cp.example'}, /answered headers that are not strings/],
-    ]
-    for (const [answer, message] of bad) {
-      refused(() => controlPlaneConfig({answers: [{...HOST, answer}], env: {}, flags: {}}),
-        ExitCode.ControlPlane, message)
-      refused(() => controlPlaneConfig({answers: [{...HOST, answer}], env: {}, flags: {}}),
-        ExitCode.ControlPlane, /^the caractrl:control-plane hook of caractrl answered .*: update that plugin/)
+  it('does not warn when two answers agree', () => {
+    const {warnings} = controlPlaneConfig({
+      answers: [hook('https://same', {token: 't'}), hook('https://same', {token: 't'}, 'plugin-x')],
+      env: {},
+      flags: {},
+    })
+    assert.deepEqual(warnings, [])
+  })
+
+  it('refuses a hook answer without a url, naming the plugin', () => {
+    assert.throws(() => controlPlaneConfig({answers: [{answer: {}, isRoot: false, plugin: 'p'}], env: {}, flags: {}}),
+      /the caractrl:control-plane hook of p answered without a url/)
+  })
+
+  it('orders answers by plugin, the root first, whatever order they finished in', async () => {
+    const result = (name: string, isRoot = false) => ({plugin: {isRoot, name}, result: {url: `http://${name}`}})
+    const config = {
+      async runHook() {
+        return {failures: [], successes: [result('zeta'), result('alpha'), result('host', true)]}
+      },
     }
+    const answers = await collectAnswers(config as never, 'caractrl:control-plane', {})
+    assert.deepEqual(answers.map((answer) => answer.plugin), ['host', 'alpha', 'zeta'])
   })
 })

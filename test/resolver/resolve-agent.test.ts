@@ -20,7 +20,7 @@ async function resolve(plane: TestControlPlane, target = SHOP_DB, options: {
   const env = {CARACTRL_SERVER: plane.url, CARACTRL_TOKEN: options.token}
   const {config} = controlPlaneConfig({answers: [], env, flags: {}})
   const client = await ControlPlaneClient.create(config, options.budget ?? DEFAULT_BUDGET)
-  return resolveAgent(client, target)
+  return resolveAgent(client, target, {emit: () => {}, runningTimeoutMs: 0})
 }
 
 /** Resolves and returns the error, checked to be one line with the given exit code and reason. */

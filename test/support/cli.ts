@@ -9,7 +9,7 @@ export interface Exit {
   signal: NodeJS.Signals | null
 }
 
-/** A `port-forward` process started by a test. */
+/** A `port-forward` process started by a test; `bin` may name another host CLI's entry. */
 export class RunningCli {
   readonly child: ChildProcess
   readonly exited: Promise<Exit>
@@ -17,8 +17,8 @@ export class RunningCli {
   stderr = ''
   #waiters: Array<() => void> = []
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [BIN, ...args], {
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, bin = BIN) {
+    this.child = spawn(process.execPath, [bin, ...args], {
       env: {...cleanEnv(), ...env},
       stdio: ['pipe', 'pipe', 'pipe'],
     })
@@ -79,11 +79,11 @@ export class RunningCli {
 }
 
 /** Runs the CLI to completion. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Exit & {
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = BIN): Promise<Exit & {
   stdout: string
   stderr: string
 }> {
-  const cli = new RunningCli(args, env)
+  const cli = new RunningCli(args, env, bin)
   cli.child.stdin!.end()
   const exit = await cli.exited
   return {...exit, stderr: cli.stderr, stdout: cli.stdout}

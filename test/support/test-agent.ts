@@ -1,4 +1,5 @@
 import {createServer, type IncomingHttpHeaders, type IncomingMessage, type Server} from 'node:http'
+import {createServer as createTlsServer} from 'node:https'
 import {connect, type AddressInfo, type Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 
@@ -15,6 +16,8 @@ export interface TestAgentOptions {
   /** Where a forward goes; by default 127.0.0.1 at the requested port, like the Go reference. */
   route?: (project: string, service: string, port: number) => {host: string; port: number}
   port?: number
+  /** Serves `wss:` with this key and certificate. */
+  tls?: {key: string; cert: string}
 }
 
 export interface RecordedRequest {
@@ -35,14 +38,16 @@ export class TestAgent {
 
   private constructor(options: TestAgentOptions) {
     this.#options = options
-    this.#server = createServer((request, response) => {
+    const handle = (request: IncomingMessage, response: import('node:http').ServerResponse) => {
       if (request.url === '/healthz') {
         response.end('OK')
         return
       }
 
       problem(response, 404, 'Not Found', `no route for ${request.url}`)
-    })
+    }
+
+    this.#server = options.tls ? createTlsServer(options.tls, handle) : createServer(handle)
     this.#server.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head))
   }
 

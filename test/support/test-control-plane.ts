@@ -1,6 +1,7 @@
 import {
   createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse,
 } from 'node:http'
+import {createServer as createTlsServer} from 'node:https'
 import type {AddressInfo} from 'node:net'
 
 export interface RecordedCall {
@@ -24,13 +25,17 @@ export class TestControlPlane {
   token: string | undefined
   override: Override | undefined
   #server: Server
+  #scheme: string
 
-  private constructor() {
-    this.#server = createServer((request, response) => this.#handle(request, response))
+  private constructor(tls?: {key: string; cert: string}) {
+    const handle = (request: IncomingMessage, response: ServerResponse) => this.#handle(request, response)
+    this.#server = tls ? createTlsServer(tls, handle) : createServer(handle)
+    this.#scheme = tls ? 'https' : 'http'
   }
 
-  static async start(): Promise<TestControlPlane> {
-    const plane = new TestControlPlane()
+  /** Serves HTTPS with `tls` when it is given. */
+  static async start(tls?: {key: string; cert: string}): Promise<TestControlPlane> {
+    const plane = new TestControlPlane(tls)
     await new Promise<void>((resolve) => {
       plane.#server.listen(0, '127.0.0.1', () => resolve())
     })
@@ -38,7 +43,7 @@ export class TestControlPlane {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
+    return `${this.#scheme}://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
   }
 
   /** A Running project on `node` with the given services, as the control plane shows it. */

@@ -1,0 +1,117 @@
+import type {Config} from '@oclif/core'
+
+import createDebug from 'debug'
+
+import {formatHostPort, type AgentAddress} from '../args/node-address.js'
+import type {Target} from '../args/target.js'
+import {TargetError} from '../errors/index.js'
+import type {EmitEvent} from '../events/forward-event.js'
+import {checkAgentHealth} from './agent-health.js'
+import {AgentRoutes, type PlacedAgent} from './agent-routes.js'
+import {
+  controlPlaneConfig, controlPlaneSettings, tlsTrust, type ControlPlaneFlags,
+} from './control-plane-config.js'
+import {hookAnswers, routedPorts} from './hook-answers.js'
+import {certificateAdvice, INSECURE_WARNING, type TlsTrust} from './tls-trust.js'
+
+const debug = createDebug('caractrl:port-forward:agent-source')
+
+export interface AgentSourceOptions {
+  /** The host CLI's config, whose plugins answer the hooks. */
+  config: Config
+  target: Target
+  /** Every remote port the forward reaches. */
+  remotePorts: number[]
+  /** `--node`: skips the control plane and both hooks. */
+  node?: AgentAddress
+  flags: ControlPlaneFlags
+  /** Longest wait for one control-plane request. */
+  requestTimeoutMs: number
+  /** Longest wait for a Pending or Scheduled project. */
+  runningTimeoutMs: number
+  env: NodeJS.ProcessEnv
+  emit: EmitEvent
+}
+
+/**
+ * Finds out where the tunnels of a forward go, before anything listens: from `--node`, from
+ * a `caractrl:resolve-agent` answer, or through the control plane named by the
+ * `caractrl:control-plane` hook, flags and environment. The routes it returns give the
+ * tunnel one endpoint per connection and follow the project when it moves.
+ */
+export async function openAgentSource(options: AgentSourceOptions): Promise<AgentRoutes> {
+  const {emit, env, flags, node, target} = options
+  if (node) {
+    const trust = tlsTrust(flags, env)
+    if (!trust.rejectUnauthorized) emit({message: INSECURE_WARNING, type: 'warning'})
+    await checkReachable(node, trust, emit)
+    return new AgentRoutes({agent: node, emit, target, trust})
+  }
+
+  const answers = await hookAnswers(options.config, 'caractrl:control-plane', {})
+  const {config, warnings} = controlPlaneConfig({answers, env, flags})
+  for (const message of warnings) emit({message, type: 'warning'})
+  debug('control plane %s from %s', config.url.host, config.source)
+
+  const trust: TlsTrust = {
+    ca: config.ca, caSource: config.caSource, rejectUnauthorized: !config.insecureSkipTlsVerify,
+  }
+  if (!trust.rejectUnauthorized) emit({message: INSECURE_WARNING, type: 'warning'})
+
+  const hooked = await routedPorts(options.config, options.remotePorts, {
+    controlPlane: controlPlaneSettings(config), project: target.project, service: target.service,
+  })
+  for (const message of hooked.warnings) emit({message, type: 'warning'})
+  const {routed} = hooked
+  if (options.remotePorts.every((port) => routed.has(port))) {
+    debug('every port is routed by caractrl:resolve-agent')
+    return new AgentRoutes({emit, routed, target, trust})
+  }
+
+  const [{ControlPlaneClient}, {resolveAgent}] = await Promise.all([
+    import('./control-plane-client.js'),
+    import('./resolve-agent.js'),
+  ])
+  const client = await ControlPlaneClient.create(config, {
+    attemptTimeoutMs: options.requestTimeoutMs,
+    totalTimeoutMs: options.requestTimeoutMs * 3,
+  })
+  const place = async (runningTimeoutMs: number): Promise<PlacedAgent> => {
+    const resolved = await resolveAgent(client, target, {emit, runningTimeoutMs})
+    for (const message of resolved.warnings) emit({message, type: 'warning'})
+    debug('agent of %s/%s is %s:%d on node %s', target.project, target.service, resolved.host,
+      resolved.port, resolved.node)
+    return {host: resolved.host, node: resolved.node, port: resolved.port, scheme: 'ws:'}
+  }
+
+  const agent = await place(options.runningTimeoutMs)
+  await checkReachable(agent, trust, emit)
+  return new AgentRoutes({agent, emit, relocate: () => place(0), routed, target, trust})
+}
+
+/**
+ * A quick look at the agent's `/healthz`. A node often reports an address that only the
+ * cluster can reach, so silence is a warning; an untrusted certificate would fail every
+ * tunnel the same way, so it fails here, where the message can say what to do.
+ */
+async function checkReachable(agent: AgentAddress | PlacedAgent, trust: TlsTrust, emit: EmitEvent) {
+  const result = await checkAgentHealth(agent, trust)
+  if (result.ok) return
+
+  const where = formatHostPort(agent.host, agent.port)
+  if (result.certificate) {
+    throw new TargetError(
+      'agent-certificate',
+      `cannot verify the certificate of the agent at ${agent.scheme}//${where} ` +
+      `(${result.reason}): ${certificateAdvice(trust)}`,
+    )
+  }
+
+  const message = 'node' in agent ?
+    `node "${agent.node}" reports its agent at ${where}, which did not answer /healthz from ` +
+    `here (${result.reason}): that address may not be reachable from this machine; ` +
+    'if the node has another address, pass it with --node host:port' :
+    `the agent at ${where} given with --node did not answer /healthz (${result.reason}): ` +
+    'check the address; connections fail until it answers'
+  emit({message, type: 'warning'})
+}

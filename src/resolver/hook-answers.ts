@@ -1,0 +1,80 @@
+import type {Config} from '@oclif/core'
+
+import {ControlPlaneError} from '../errors/index.js'
+import {collectAnswers, HookFailure, type HookAnswer} from '../hooks/collect-answers.js'
+import type {
+  PortForwardHooks, ResolveAgentAnswer, ResolveAgentHookOptions,
+} from '../hooks/port-forward-hooks.js'
+
+/**
+ * Every answer to a hook event, in the order of `collectAnswers`. A handler that fails stops
+ * the command with the handler's own message.
+ */
+export async function hookAnswers(
+  config: Config, event: keyof PortForwardHooks & string, options: object,
+): Promise<Array<HookAnswer<unknown>>> {
+  try {
+    return await collectAnswers(config, event, options)
+  } catch (error) {
+    if (!(error instanceof HookFailure)) throw error
+    throw new ControlPlaneError('hook-failed', `${error.message} (from the ${event} hook of ${error.plugin})`)
+  }
+}
+
+/**
+ * Asks `caractrl:resolve-agent` about each remote port. Ports without an answer are left to
+ * the built-in resolution.
+ */
+export async function routedPorts(
+  config: Config, ports: number[], options: Omit<ResolveAgentHookOptions, 'port'>,
+): Promise<{routed: Map<number, ResolveAgentAnswer>; warnings: string[]}> {
+  const routed = new Map<number, ResolveAgentAnswer>()
+  const warnings: string[] = []
+  const unique = [...new Set(ports)]
+  const answers = await Promise.all(unique.map((port) =>
+    hookAnswers(config, 'caractrl:resolve-agent', {...options, port})))
+
+  for (const [index, port] of unique.entries()) {
+    const [chosen, ...others] = answers[index].map((answer) => checkAgentAnswer(answer))
+    if (!chosen) continue
+
+    routed.set(port, chosen.answer)
+    const differing = others.find((other) => other.answer.url !== chosen.answer.url)
+    if (differing) {
+      warnings.push(
+        `plugins ${chosen.plugin} and ${differing.plugin} both answer caractrl:resolve-agent ` +
+        `for port ${port} with different agents; using ${chosen.plugin}'s`,
+      )
+    }
+  }
+
+  return {routed, warnings}
+}
+
+function checkAgentAnswer(entry: HookAnswer<unknown>): HookAnswer<ResolveAgentAnswer> {
+  const answer = entry.answer as Partial<ResolveAgentAnswer>
+  const bad = (what: string) => new ControlPlaneError(
+    'bad-hook-answer',
+    `the caractrl:resolve-agent hook of ${entry.plugin} answered ${what}: ` +
+    'update that plugin, or pass --node host:port',
+  )
+  if (typeof answer !== 'object' || typeof answer.url !== 'string') throw bad('without a url')
+
+  let url: URL | undefined
+  try {
+    url = new URL(answer.url)
+  } catch {}
+
+  if (!url || (url.protocol !== 'ws:' && url.protocol !== 'wss:')) {
+    throw bad('with a url that is not ws:// or wss://')
+  }
+
+  if (answer.headers !== undefined) {
+    const values = typeof answer.headers === 'object' && answer.headers !== null ?
+      Object.values(answer.headers) :
+      [undefined]
+    if (values.some((value) => typeof value !== 'string')) throw bad('headers that are not strings')
+  }
+
+  return entry as HookAnswer<ResolveAgentAnswer>
+}
