@@ -54,16 +54,22 @@ describe('port-forward before the project runs', () => {
 
   it('waits while the project is Pending then Scheduled, printing each phase, then forwards', async () => {
     plane.addProject('shop', {node: '', phase: 'Pending'})
-    timers.push(setTimeout(() => plane.addProject('shop', {node: 'node-a', phase: 'Scheduled'}), 1000))
-    let runningSince = 0
-    timers.push(setTimeout(() => {
-      runningSince = Date.now()
-      plane.addProject('shop', {node: 'node-a', phase: 'Running'})
-    }, 2000))
-
     cli = new RunningCli(['port-forward', 'shop/db', `0:${target.port}`], env())
+
+    // Each phase changes only once the CLI has seen the one before, however slow it starts.
+    const projectCalls = () => plane.callsTo('/api/v1/projects/shop').length
+    const afterCalls = async (count: number) => {
+      while (projectCalls() < count) await new Promise((resolve) => {
+        setTimeout(resolve, 20)
+      })
+    }
+
+    await afterCalls(1)
+    plane.addProject('shop', {node: 'node-a', phase: 'Scheduled'})
+    await afterCalls(projectCalls() + 1)
+    plane.addProject('shop', {node: 'node-a', phase: 'Running'})
+
     const [port] = await cli.ready()
-    assert.ok(runningSince > 0, 'the forward started before the project was Running')
     const lines = cli.stderr.trim().split('\n')
     assert.deepEqual(lines.slice(0, 3), [
       'project "shop" is Pending; waiting up to 60s for it to run',
