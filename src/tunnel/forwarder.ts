@@ -136,7 +136,7 @@ export class Forwarder {
     bridge.done.then((result) => {
       this.#bridges.delete(bridge)
       emit({...result, durationMs: Date.now() - bridge.startedAt, id, remotePort, type: 'connection-close'})
-      if (this.#bridges.size === 0) this.#wakeDrain()
+      if (this.#bridges.size === 0) this.#onIdle()
     })
 
     this.#endpoint(remotePort).then(
@@ -153,7 +153,12 @@ export class Forwarder {
     for (const bridge of this.#bridges) bridge.heartbeat(intervalMs)
   }
 
-  #wakeDrain(): void {
+  #onIdle(): void {
+    // What a finished connection leaves behind shows here: with none open, this stays flat.
+    if (debug.enabled) {
+      debug('no connections open; %d active resources', process.getActiveResourcesInfo().length)
+    }
+
     if (!this.#draining) return
 
     for (const resolve of this.#idle.splice(0)) resolve()
