@@ -90,6 +90,24 @@ describe('tunnel confines each failure to its connection', () => {
     assert.equal(failureLines(cli).length, 1)
   })
 
+  it('gives up on an agent that accepts but never answers after --connect-timeout', async () => {
+    const silent = createServer((socket) => {
+      socket.on('error', () => {})
+    })
+    await new Promise<void>((resolve) => {
+      silent.listen(0, '127.0.0.1', () => resolve())
+    })
+    cleanups.push(async () => {
+      silent.close()
+    })
+    const {port} = silent.address() as AddressInfo
+    const forward = await forwardTo(`127.0.0.1:${port}`, 5432, ['--connect-timeout', '1s'])
+    cli = forward.cli
+
+    await assert.rejects(echoesIntact(forward.port, 1))
+    await cli.waitFor(/failed: cannot open a tunnel through ws:\/\/127\.0\.0\.1:\d+\/\S+: no answer within 1s/)
+  })
+
   it('keeps four echoes intact when the target resets the fifth mid-stream', async () => {
     let accepted = 0
     const target: Target = await startTarget((socket) => {
