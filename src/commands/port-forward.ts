@@ -36,6 +36,10 @@ pairs may be given at once.
 
 Ctrl-C stops accepting and waits for open connections to finish; a second Ctrl-C closes them.
 
+The agent cannot pass on a half-close: when a client shuts down its sending side, replies still \
+reach it until the service closes or sends nothing for 10s, but a service that waits for the \
+end of its input before it answers never learns of it and cannot be used this way.
+
 Exit status: 0 stopped cleanly; 1 internal error; 2 usage error; 3 control plane unreachable \
 or unusable; 4 project, service or node cannot be forwarded to; 5 a local port cannot be \
 listened on; 6 stopped with connections cut.`

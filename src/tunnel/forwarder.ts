@@ -114,7 +114,8 @@ export class Forwarder {
 
     server.removeAllListeners('error')
     server.on('error', (error) => {
-      this.#options.emit({message: `accepting on ${where} failed: ${error.message}`, type: 'warning'})
+      const message = `accepting on ${where} failed: ${error.message}`
+      this.#options.emit({message, type: 'warning'})
     })
     server.on('connection', (socket) => this.#accept(socket, spec.remotePort))
     this.#servers.push(server)
@@ -135,7 +136,8 @@ export class Forwarder {
 
     bridge.done.then((result) => {
       this.#bridges.delete(bridge)
-      emit({...result, durationMs: Date.now() - bridge.startedAt, id, remotePort, type: 'connection-close'})
+      const durationMs = Date.now() - bridge.startedAt
+      emit({...result, durationMs, id, remotePort, type: 'connection-close'})
       if (this.#bridges.size === 0) this.#onIdle()
     })
 

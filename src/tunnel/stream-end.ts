@@ -30,6 +30,8 @@ export function streamEnd(code: number, reason: Buffer, transportError?: Error):
   if (CLEAN_CODES.has(code)) return {clean: true}
 
   // The reason is the agent's text, shown on a terminal: one line, no control characters.
-  const text = reason.toString('utf8').slice(0, MAX_REASON).replaceAll(/[\u0000-\u001F\u007F]/g, ' ')
-  return {clean: false, reason: `agent ended the stream with close code ${code}${text ? `: ${text}` : ''}`}
+  const text = reason.toString('utf8').slice(0, MAX_REASON)
+    .replaceAll(/[\u0000-\u001F\u007F]/g, ' ')
+  const why = text ? `: ${text}` : ''
+  return {clean: false, reason: `agent ended the stream with close code ${code}${why}`}
 }
