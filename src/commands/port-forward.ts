@@ -1,15 +1,12 @@
-import {Command, Flags} from '@oclif/core'
+import type {Socket} from 'node:net'
 
+import {Command, Flags} from '@oclif/core'
 import createDebug from 'debug'
 
-import {parseDuration} from '../args/duration.js'
-import {isLoopback, parseListenAddresses} from '../args/listen-address.js'
-import {parseNodeAddress} from '../args/node-address.js'
-import {parsePortSpecs} from '../args/port-spec.js'
-import {parseTarget} from '../args/target.js'
-import {ExitCode, isForwardError, UsageError} from '../errors/index.js'
+import {readForwardOptions} from '../args/forward-options.js'
+import {ExitCode, isForwardError} from '../errors/index.js'
 import type {EmitEvent} from '../events/forward-event.js'
-import {listenForStop} from '../lifecycle/stop-signals.js'
+import {listenForStop, type StopRequests} from '../lifecycle/stop-signals.js'
 import {redactUrls} from '../redact/redact-url.js'
 import {Output} from '../render/output.js'
 import {openAgentSource} from '../resolver/agent-source.js'
@@ -33,6 +30,10 @@ LOCAL:REMOTE, as in kubectl, reads the other way round ("15432:5432" listens on 
 pairs may be given at once.
 
 Ctrl-C stops accepting and waits for open connections to finish; a second Ctrl-C closes them.
+
+The agent cannot pass on a half-close: when a client shuts down its sending side, replies still \
+reach it until the service closes or sends nothing for 10s, but a service that waits for the \
+end of its input before it answers never learns of it and cannot be used this way.
 
 Exit status: 0 stopped cleanly; 1 internal error; 2 usage error; 3 control plane unreachable \
 or unusable; 4 project, service or node cannot be forwarded to; 5 a local port cannot be \
@@ -75,6 +76,10 @@ listened on; 6 stopped with connections cut.`
       char: 'q',
       description: 'Print errors only.',
       exclusive: ['verbose'],
+    }),
+    stdio: Flags.boolean({
+      description: 'Carry one port over stdin and stdout instead of listening, e.g. as ssh\'s ' +
+        'ProxyCommand. Ends when the stream ends or on SIGINT, SIGTERM or SIGHUP.',
     }),
     verbose: Flags.boolean({
       char: 'v',
@@ -128,37 +133,16 @@ listened on; 6 stopped with connections cut.`
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(PortForward)
-    const [targetWord, ...portWords] = argv as string[]
+    const words = argv as string[]
     const verbosity = flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : 'normal'
-    const output = new Output({json: flags.output === 'json', target: targetWord ?? '', verbosity})
+    const output = new Output({json: flags.output === 'json', target: words[0] ?? '', verbosity})
     this.#output = output
     const {emit} = output
-    if (!targetWord) {
-      throw new UsageError('missing target: run caractrl port-forward <project>/<service> REMOTE_PORT')
-    }
 
-    const target = parseTarget(targetWord)
-    const specs = parsePortSpecs(portWords)
-    const addresses = parseListenAddresses(flags.address)
-    const node = flags.node === undefined ? undefined : parseNodeAddress(flags.node)
-    const connectTimeoutMs = parseDuration(flags['connect-timeout'], 'connect-timeout')
-    const pingIntervalMs = parseDuration(flags['ping-interval'], 'ping-interval')
-    const drainTimeoutMs = flags['drain-timeout'] === undefined ?
-      undefined :
-      parseDuration(flags['drain-timeout'], 'drain-timeout')
-    const exposed = addresses.filter(({host}) => !isLoopback(host)).map(({host}) => host)
-    if (exposed.length > 0 && flags.output === 'json' && !flags['allow-non-loopback']) {
-      throw new UsageError(
-        `--address ${exposed.join(', ')} can be reached from other machines: ` +
-        'add --allow-non-loopback to confirm',
-      )
-    }
-    const runningTimeoutMs = parseDuration(flags['running-timeout'], 'running-timeout')
-    const requestTimeoutMs = parseDuration(flags['request-timeout'], 'request-timeout')
-    if (requestTimeoutMs === 0) throw new UsageError('--request-timeout must be more than 0, e.g. 5s')
-
+    const options = readForwardOptions(words, flags)
+    const {target} = options
     const shownTarget = `${target.project}/${target.service}`
-    for (const host of exposed) {
+    for (const host of options.exposed) {
       emit({
         message: `listening on ${host}: ${shownTarget} becomes reachable from the network there`,
         type: 'warning',
@@ -174,24 +158,27 @@ listened on; 6 stopped with connections cut.`
         insecureSkipTlsVerify: flags['insecure-skip-tls-verify'],
         server: flags.server,
       },
-      node,
-      remotePorts: specs.map((spec) => spec.remote),
-      requestTimeoutMs,
-      runningTimeoutMs,
+      node: options.node,
+      remotePorts: options.specs.map((spec) => spec.remote),
+      requestTimeoutMs: options.requestTimeoutMs,
+      runningTimeoutMs: options.runningTimeoutMs,
       target,
     })
 
     const forwarder = new Forwarder({
-      connectTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
       emit,
       endpointFor: (remotePort) => routes.endpointFor(remotePort),
-      listeners: specs.map((spec) => ({addresses, port: spec.local, remotePort: spec.remote})),
-      pingIntervalMs,
+      listeners: options.stdio ? [] : options.specs.map((spec) => ({
+        addresses: options.addresses, port: spec.local, remotePort: spec.remote,
+      })),
+      pingIntervalMs: options.pingIntervalMs,
       redial: (remotePort, failure) => routes.redial(remotePort, failure),
     })
 
     // Signals are listened for before binding, so a Ctrl-C during start-up is not lost.
-    const stop = listenForStop()
+    // ssh sends its ProxyCommand SIGHUP when it is done with it.
+    const stop = listenForStop(options.stdio ? ['SIGHUP'] : [])
     try {
       const listening = await forwarder.start()
       for (const {host, port, remotePort} of listening) {
@@ -199,8 +186,9 @@ listened on; 6 stopped with connections cut.`
         emit({address: host, agent, port, remotePort, target: shownTarget, type: 'ready'})
       }
 
-      await stop.first
-      const cut = await this.#shutdown(forwarder, stop.second, emit, drainTimeoutMs)
+      const cut = options.stdio ?
+        await this.#carryStdio(forwarder, options.specs[0].remote, stop.first) :
+        await this.#serveUntilStopped(forwarder, stop, options.drainTimeoutMs)
       emit({cut, type: 'stopped'})
       const code = cut > 0 ? ExitCode.Forced : ExitCode.Ok
       emit({code, type: 'exit'})
@@ -231,6 +219,28 @@ listened on; 6 stopped with connections cut.`
     output.emit({code, type: 'exit'})
     await output.flush()
     this.exit(code)
+  }
+
+  /**
+   * stdin and stdout are the one connection; the run ends with it. A stop signal ends it
+   * too: for a ProxyCommand that is the normal way to be told the session is over.
+   */
+  async #carryStdio(forwarder: Forwarder, remotePort: number, stopped: Promise<unknown>):
+  Promise<number> {
+    const {StdioStream} = await import('../tunnel/stdio-stream.js')
+    const stream = new StdioStream()
+    const ended = forwarder.adopt(stream as unknown as Socket, remotePort)
+    const how = await Promise.race([ended.then(() => 'ended'), stopped.then(() => 'signal')])
+    if (how === 'signal') forwarder.cut('stopped by a signal')
+    await forwarder.drain()
+    return 0
+  }
+
+  /** Forwards until a stop signal, then drains within the limits of the next signal or timeout. */
+  async #serveUntilStopped(forwarder: Forwarder, stop: StopRequests, drainTimeoutMs?: number):
+  Promise<number> {
+    await stop.first
+    return this.#shutdown(forwarder, stop.second, this.#output!.emit, drainTimeoutMs)
   }
 
   /** Drains, or cuts what is left at a second signal or at the drain timeout. */

@@ -5,7 +5,7 @@
  */
 export const REPEAT_GAP_MS = 1000
 
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']
 
 export interface StopRequests {
   /** Resolves at the first stop signal, with its name. */
@@ -17,10 +17,12 @@ export interface StopRequests {
 }
 
 /**
- * Listens for SIGINT and SIGTERM without ever throwing from the handler: a signal only
- * settles a promise, and the command decides what to do in its own flow.
+ * Listens for SIGINT, SIGTERM and any `extra` signals without ever throwing from the
+ * handler: a signal only settles a promise, and the command decides what to do in its own
+ * flow.
  */
-export function listenForStop(): StopRequests {
+export function listenForStop(extra: NodeJS.Signals[] = []): StopRequests {
+  const signals = [...STOP_SIGNALS, ...extra]
   let firstAt = 0
   let settleFirst!: (signal: NodeJS.Signals) => void
   let settleSecond!: (signal: NodeJS.Signals) => void
@@ -41,10 +43,10 @@ export function listenForStop(): StopRequests {
     }
   }
 
-  for (const signal of SIGNALS) process.on(signal, onSignal)
+  for (const signal of signals) process.on(signal, onSignal)
   return {
     dispose() {
-      for (const signal of SIGNALS) process.off(signal, onSignal)
+      for (const signal of signals) process.off(signal, onSignal)
     },
     first,
     second,

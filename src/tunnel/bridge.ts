@@ -4,7 +4,6 @@ import type {Socket} from 'node:net'
 import createDebug from 'debug'
 import WebSocket from 'ws'
 
-import {describeProblem} from '../protocol/problem-details.js'
 import {redactUrl} from '../redact/redact-url.js'
 import type {AgentEndpoint} from './agent-endpoint.js'
 import type {DialFailure, Redial} from './dial-failure.js'
@@ -12,19 +11,22 @@ import {
   CLOSE_TIMEOUT_MS, HALF_CLOSE_IDLE_MS, HIGH_WATER_BYTES, LOW_WATER_BYTES, MAX_INBOUND_MESSAGE,
   MAX_OUTBOUND_MESSAGE,
 } from './limits.js'
+import {describeRefusal} from './refusal.js'
+import {streamEnd} from './stream-end.js'
 
 const debug = createDebug('caractrl:port-forward:bridge')
 
-/** Close codes after which the agent's stream is known complete. */
-const NORMAL_CLOSE = new Set([1000, 1001, 1005])
-
-/** Longest Problem Details body read from a refused upgrade. */
-const MAX_REFUSAL_BODY = 16 * 1024
-
 export interface BridgeOptions {
   id: number
+  /** The accepted local connection, not reading yet: the listener pauses on connect. */
   socket: Socket
+  /** Bound on the WebSocket handshake; 0 waits as long as the agent takes. */
   connectTimeoutMs: number
+  /**
+   * Pause each side while the other cannot take more. Only tests turn it off, to show what
+   * it prevents: without it, memory grows with the difference in speed of the two peers.
+   */
+  flowControl?: boolean
   /** Asked at most once, when the first dial fails before the stream opened. */
   redial?: Redial
 }
@@ -45,10 +47,14 @@ export interface BridgeResult {
  * sent frames are unflushed past a high-water mark, the WebSocket while the local socket's
  * write buffer is full.
  *
+ * When the agent ends the stream, everything it sent is written out and the client gets a
+ * FIN; a reset underneath, an error close code or a dead agent give the client a reset.
+ *
  * The agent protocol has no half-close. When the local client half-closes, the WebSocket
  * stays open so the reply still reaches it; the stream ends when the agent closes, or once
  * the agent has sent nothing for a while, since a client that closed its socket outright
- * looks the same as one that half-closed.
+ * looks the same as one that half-closed. So a service that waits for the end of its input
+ * before it answers cannot be reached this way: it never learns the input ended.
  */
 export class Bridge {
   readonly id: number
@@ -58,6 +64,7 @@ export class Bridge {
   #socket: Socket
   #ws: WebSocket | undefined
   #connectTimeoutMs: number
+  #flowControl: boolean
   #redial: Redial | undefined
   #opened = false
   #bytesUp = 0
@@ -65,10 +72,12 @@ export class Bridge {
   #unflushed = 0
   #localPaused = false
   #remotePaused = false
-  #progressed = true
+  #heardFromAgent = true
+  #transportError: Error | undefined
   #error: string | undefined
   #closeTimer: NodeJS.Timeout | undefined
   #halfCloseTimer: NodeJS.Timeout | undefined
+  #lingerTimer: NodeJS.Timeout | undefined
   #socketClosed = false
   #wsClosed = false
   #resolve!: (result: BridgeResult) => void
@@ -77,6 +86,7 @@ export class Bridge {
     this.id = options.id
     this.#socket = options.socket
     this.#connectTimeoutMs = options.connectTimeoutMs
+    this.#flowControl = options.flowControl ?? true
     this.#redial = options.redial
     this.done = new Promise((resolve) => {
       this.#resolve = resolve
@@ -101,26 +111,35 @@ export class Bridge {
   open(endpoint: AgentEndpoint): void {
     if (this.#socketClosed) {
       this.#wsClosed = true
-      this.#finish()
+      this.#settle()
       return
     }
 
-    debug('#%d dialling %s', this.id, redactUrl(endpoint.url))
-    const ws = new WebSocket(endpoint.url, {
-      ca: endpoint.tls?.ca,
-      followRedirects: false,
-      handshakeTimeout: this.#connectTimeoutMs,
-      headers: endpoint.headers,
-      maxPayload: MAX_INBOUND_MESSAGE,
-      perMessageDeflate: false,
-      rejectUnauthorized: endpoint.tls?.rejectUnauthorized,
-      skipUTF8Validation: true,
-    })
+    const where = redactUrl(endpoint.url)
+    debug('#%d dialling %s', this.id, where)
+    let ws: WebSocket
+    try {
+      ws = new WebSocket(endpoint.url, {
+        ca: endpoint.tls?.ca,
+        followRedirects: false,
+        handshakeTimeout: this.#connectTimeoutMs,
+        headers: endpoint.headers,
+        maxPayload: MAX_INBOUND_MESSAGE,
+        perMessageDeflate: false,
+        rejectUnauthorized: endpoint.tls?.rejectUnauthorized,
+        skipUTF8Validation: true,
+      })
+    } catch (error) {
+      this.abandon(`cannot open a tunnel through ${where}: ${(error as Error).message}`)
+      return
+    }
+
     this.#ws = ws
+    ws.on('upgrade', (response) => this.#onUpgrade(response))
     ws.on('open', () => this.#onOpen())
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary))
     ws.on('pong', () => {
-      this.#progressed = true
+      this.#heardFromAgent = true
     })
     ws.on('unexpected-response', (_request, response) => this.#onRefused(response))
     ws.on('error', (error) => this.#onWsError(error))
@@ -131,7 +150,7 @@ export class Bridge {
   abandon(reason: string): void {
     this.#fail(reason)
     this.#wsClosed = true
-    this.#finish()
+    this.#settle()
   }
 
   /**
@@ -145,18 +164,31 @@ export class Bridge {
     // While paused we do not read, so a pong could be waiting unseen behind data.
     if (this.#remotePaused) return
 
-    if (!this.#progressed) {
+    if (!this.#heardFromAgent) {
       this.#fail(`agent did not answer a keepalive ping within ${intervalMs / 1000}s`)
       return
     }
 
-    this.#progressed = false
+    this.#heardFromAgent = false
     ws.ping()
   }
 
   /** Ends the connection at once, both sides, saying why. */
   cut(reason: string): void {
     this.#fail(reason)
+  }
+
+  #onUpgrade(response: IncomingMessage): void {
+    const connection = response.socket
+
+    // ws closes with 1006 both for a clean close and for a reset; only the socket can tell.
+    connection.on('error', (error) => {
+      this.#transportError ??= error
+    })
+
+    // ws ends its side once close frames went both ways, whoever sent the first, and would
+    // then wait 30s for the agent to end its own.
+    connection.on('finish', () => this.#boundClose())
   }
 
   #onOpen(): void {
@@ -170,6 +202,10 @@ export class Bridge {
 
   #onSocketData(chunk: Buffer): void {
     const ws = this.#ws!
+
+    // The agent has ended the stream; what the client still sends has nowhere to go.
+    if (ws.readyState !== WebSocket.OPEN) return
+
     this.#bytesUp += chunk.length
     for (let offset = 0; offset < chunk.length; offset += MAX_OUTBOUND_MESSAGE) {
       const frame = chunk.length <= MAX_OUTBOUND_MESSAGE ?
@@ -179,7 +215,7 @@ export class Bridge {
       ws.send(frame, {binary: true}, (error) => this.#onFlushed(frame.length, error))
     }
 
-    if (this.#unflushed >= HIGH_WATER_BYTES && !this.#localPaused) {
+    if (this.#flowControl && this.#unflushed >= HIGH_WATER_BYTES && !this.#localPaused) {
       this.#localPaused = true
       this.#socket.pause()
     }
@@ -187,7 +223,10 @@ export class Bridge {
 
   #onFlushed(length: number, error?: Error): void {
     this.#unflushed -= length
-    this.#progressed = true
+
+    // The agent's kernel took the bytes: behind a long upload our ping waits its turn, and
+    // this is the only sign that the agent is still reading.
+    this.#heardFromAgent = true
     if (error) return
 
     if (this.#localPaused && this.#unflushed <= LOW_WATER_BYTES) {
@@ -197,15 +236,18 @@ export class Bridge {
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
-    this.#progressed = true
+    this.#heardFromAgent = true
     if (!isBinary) {
       debug('#%d ignored a text message of %d bytes', this.id, data.length)
       return
     }
 
+    const socket = this.#socket
+    if (socket.writableEnded || socket.destroyed) return
+
     this.#bytesDown += data.length
     this.#halfCloseTimer?.refresh()
-    if (!this.#socket.write(data) && !this.#remotePaused) {
+    if (!socket.write(data) && this.#flowControl && !this.#remotePaused) {
       this.#remotePaused = true
       this.#ws!.pause()
     }
@@ -219,6 +261,8 @@ export class Bridge {
   }
 
   #onSocketEnd(): void {
+    if (this.#ws?.readyState !== WebSocket.OPEN) return
+
     debug('#%d local client finished sending; waiting for the agent to end the stream', this.id)
     this.#halfCloseTimer = setTimeout(() => this.#onHalfCloseIdle(), HALF_CLOSE_IDLE_MS)
     this.#halfCloseTimer.unref()
@@ -227,7 +271,7 @@ export class Bridge {
   #onHalfCloseIdle(): void {
     debug('#%d nothing from the agent since the local client finished; closing', this.id)
     if (this.#ws?.readyState === WebSocket.OPEN) this.#closeStream(1000)
-    this.#socket.end()
+    this.#endLocal()
   }
 
   #onSocketError(error: NodeJS.ErrnoException): void {
@@ -240,67 +284,48 @@ export class Bridge {
   #onSocketClose(): void {
     this.#socketClosed = true
     const ws = this.#ws
-    if (ws && ws.readyState === WebSocket.OPEN) this.#closeStream(1000)
-    else if (ws && ws.readyState === WebSocket.CONNECTING) ws.terminate()
-    this.#finish()
+    if (ws?.readyState === WebSocket.OPEN) this.#closeStream(1000)
+    else if (ws?.readyState === WebSocket.CONNECTING) ws.terminate()
+    this.#settle()
   }
 
   #onRefused(response: IncomingMessage): void {
-    const status = response.statusCode ?? 0
-    const chunks: Buffer[] = []
-    let length = 0
-    response.on('data', (chunk: Buffer) => {
-      if (length < MAX_REFUSAL_BODY) chunks.push(chunk)
-      length += chunk.length
-    })
-    response.on('error', () => {})
-    response.on('end', () => {
-      const body = Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BODY).toString('utf8')
-      const problem = describeProblem(status, response.statusMessage ?? '', body)
-      // Failing terminates the WebSocket, which aborts the request as well.
+    const url = this.#ws!.url
+    describeRefusal(response).then((problem) => {
       const reason = `agent refused the tunnel: ${problem}`
-      this.#dialFailed({reason, status, timedOut: false, url: this.#ws?.url ?? ''})
+      this.#dialFailed({reason, status: response.statusCode, timedOut: false, url})
     })
   }
 
-  #onWsError(error: NodeJS.ErrnoException): void {
-    const ws = this.#ws
-    const url = ws ? redactUrl(ws.url) : 'the agent'
-    if (ws && ws.readyState !== WebSocket.OPEN && !this.#error) {
-      const cause = /handshake has timed out/.test(error.message) ?
-        `no answer within ${this.#connectTimeoutMs / 1000}s` :
-        error.message
-      const reason = `cannot open a tunnel through ${url}: ${cause}`
-      this.#dialFailed({code: error.code, reason, timedOut: cause !== error.message, url: ws.url})
+  #onWsError(error: Error): void {
+    const ws = this.#ws!
+    if (ws.readyState === WebSocket.OPEN || this.#error !== undefined) {
+      this.#fail(`tunnel failed: ${error.message}`)
       return
     }
 
-    this.#fail(`tunnel failed: ${error.message}`)
+    const timedOut = /handshake has timed out/.test(error.message)
+    const cause = timedOut ? `no answer within ${this.#connectTimeoutMs / 1000}s` : error.message
+    const reason = `cannot open a tunnel through ${redactUrl(ws.url)}: ${cause}`
+    this.#dialFailed({code: (error as NodeJS.ErrnoException).code, reason, timedOut, url: ws.url})
   }
 
   #onWsClose(code: number, reason: Buffer): void {
     this.#wsClosed = true
     clearTimeout(this.#closeTimer)
-    if (!this.#socketClosed) {
-      if (this.#error === undefined && NORMAL_CLOSE.has(code)) {
-        // Whatever is still queued for the client is flushed before the FIN goes out.
-        this.#socket.end()
-      } else {
-        if (this.#error === undefined) {
-          const why = reason.length > 0 ? `: ${reason.toString('utf8')}` : ''
-          this.#error = `agent ended the stream abnormally (close code ${code}${why})`
-        }
-
-        this.#socket.resetAndDestroy()
-      }
+    if (!this.#socketClosed && this.#error === undefined) {
+      const end = streamEnd(code, reason, this.#transportError)
+      if (end.clean) this.#endLocal()
+      else this.#fail(end.reason)
     }
 
-    this.#finish()
+    this.#settle()
   }
 
   /**
    * Nothing has been read from the local socket yet, so the connection can still be carried
-   * elsewhere: the first failed dial is offered to `redial`, once, before failing.
+   * elsewhere: the first failed dial is offered to `redial`, once, before failing. Failing
+   * terminates the WebSocket, which aborts a refused upgrade's request as well.
    */
   #dialFailed(failure: DialFailure): void {
     const redial = this.#redial
@@ -329,24 +354,48 @@ export class Bridge {
       debug('#%d failed: %s', this.id, reason)
     }
 
-    if (!this.#socketClosed && !this.#socket.destroyed) this.#socket.resetAndDestroy()
+    if (!this.#socket.destroyed) this.#socket.resetAndDestroy()
     const ws = this.#ws
     if (ws && ws.readyState !== WebSocket.CLOSED) ws.terminate()
   }
 
   /** A polite close, bounded: a peer that never answers the close frame is cut. */
   #closeStream(code: number): void {
+    this.#ws!.close(code)
+    this.#boundClose()
+  }
+
+  /** Cuts the closing WebSocket if the agent has not finished closing it in time. */
+  #boundClose(): void {
+    if (this.#closeTimer) return
+
     const ws = this.#ws!
-    ws.close(code)
     this.#closeTimer = setTimeout(() => ws.terminate(), CLOSE_TIMEOUT_MS)
     this.#closeTimer.unref()
   }
 
-  #finish(): void {
-    if (!this.#socketClosed || !(this.#wsClosed || !this.#ws)) return
+  /** Sends the local client a FIN after everything before it, then waits for its own. */
+  #endLocal(): void {
+    const socket = this.#socket
+    if (socket.writableEnded || socket.destroyed) return
+
+    // Reading on discards what the client still sends, so its FIN can arrive.
+    socket.resume()
+    socket.end(() => {
+      if (socket.destroyed) return
+
+      // A client that never closes its side would hold the connection open for good.
+      this.#lingerTimer = setTimeout(() => socket.destroy(), CLOSE_TIMEOUT_MS)
+      this.#lingerTimer.unref()
+    })
+  }
+
+  #settle(): void {
+    if (!this.#socketClosed || (this.#ws && !this.#wsClosed)) return
 
     clearTimeout(this.#closeTimer)
     clearTimeout(this.#halfCloseTimer)
+    clearTimeout(this.#lingerTimer)
     this.#resolve({bytesDown: this.#bytesDown, bytesUp: this.#bytesUp, error: this.#error})
   }
 }

@@ -169,7 +169,8 @@ export class Forwarder {
     const {address: host, port} = server.address() as {address: string; port: number}
     const where = formatHostPort(host, port)
     server.on('error', (error) => {
-      this.#options.emit({message: `accepting on ${where} failed: ${error.message}`, type: 'warning'})
+      const message = `accepting on ${where} failed: ${error.message}`
+      this.#options.emit({message, type: 'warning'})
     })
     server.on('connection', (socket) => this.#accept(socket, remotePort))
     this.#servers.push(server)
@@ -177,7 +178,15 @@ export class Forwarder {
     return {host, port, remotePort}
   }
 
-  #accept(socket: Socket, remotePort: number): void {
+  /**
+   * Carries a stream that did not come from a listener, such as stdin and stdout together,
+   * under the same rules as an accepted connection. Resolves when it has ended.
+   */
+  async adopt(stream: Socket, remotePort: number): Promise<void> {
+    await this.#accept(stream, remotePort).done
+  }
+
+  #accept(socket: Socket, remotePort: number): Bridge {
     const id = this.#nextId++
     const peer = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0)
     const {redial} = this.#options
@@ -193,14 +202,16 @@ export class Forwarder {
 
     bridge.done.then((result) => {
       this.#bridges.delete(bridge)
-      emit({...result, durationMs: Date.now() - bridge.startedAt, id, remotePort, type: 'connection-close'})
-      if (this.#bridges.size === 0) this.#wakeDrain()
+      const durationMs = Date.now() - bridge.startedAt
+      emit({...result, durationMs, id, remotePort, type: 'connection-close'})
+      if (this.#bridges.size === 0) this.#onIdle()
     })
 
     this.#endpoint(remotePort).then(
       (endpoint) => bridge.open(endpoint),
       (error: Error) => bridge.abandon(`cannot find the agent: ${error.message}`),
     )
+    return bridge
   }
 
   async #endpoint(remotePort: number): Promise<AgentEndpoint> {
@@ -211,7 +222,12 @@ export class Forwarder {
     for (const bridge of this.#bridges) bridge.heartbeat(intervalMs)
   }
 
-  #wakeDrain(): void {
+  #onIdle(): void {
+    // What a finished connection leaves behind shows here: with none open, this stays flat.
+    if (debug.enabled) {
+      debug('no connections open; %d active resources', process.getActiveResourcesInfo().length)
+    }
+
     if (!this.#draining) return
 
     for (const resolve of this.#idle.splice(0)) resolve()

@@ -18,7 +18,10 @@ export const HIGH_WATER_BYTES = 1024 * 1024
 /** Unflushed bytes towards the agent at which reading from the local client resumes. */
 export const LOW_WATER_BYTES = 256 * 1024
 
-/** How long a closing WebSocket waits for the agent's close frame before cutting. */
+/**
+ * How long a closing side waits for its peer to finish closing before cutting: the agent's
+ * answer to a close frame, or the local client's FIN after ours.
+ */
 export const CLOSE_TIMEOUT_MS = 3000
 
 /**

@@ -59,3 +59,25 @@ export function answerLine(reply: (line: string) => string): (socket: Socket) =>
     })
   }
 }
+
+/** Echoes until `bytes` have come in, then resets the connection. */
+export function resetAfter(bytes: number): (socket: Socket) => void {
+  return (socket) => {
+    let received = 0
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length
+      if (received >= bytes) socket.resetAndDestroy()
+      else socket.write(chunk)
+    })
+  }
+}
+
+/** Accepts and never reads, so that whatever is sent piles up on the way. */
+export function stalled(socket: Socket): void {
+  socket.pause()
+}
+
+/** Echoes the first chunk it gets, then closes: one request, one reply. */
+export function echoOnce(socket: Socket): void {
+  socket.once('data', (chunk: Buffer) => socket.end(chunk))
+}

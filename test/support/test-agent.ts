@@ -18,7 +18,15 @@ export interface TestAgentOptions {
   port?: number
   /** Serves `wss:` with this key and certificate. */
   tls?: {key: string; cert: string}
+  /**
+   * End each stream by closing the connection without a close frame, as agents built on
+   * gorilla/websocket (cara-agent among them) do.
+   */
+  bareClose?: boolean
 }
+
+/** Pending connections the agent's listener queues, so that load tests measure the CLI. */
+const BACKLOG = 4096
 
 export interface RecordedRequest {
   url: string
@@ -32,6 +40,8 @@ export interface RecordedRequest {
 export class TestAgent {
   readonly requests: RecordedRequest[] = []
   readonly tunnels = new Set<{ws: WebSocket; socket: Socket}>()
+  /** Every upgraded connection, closing ones included, so that close() ends them all. */
+  #connections = new Set<Duplex>()
   #server: Server
   #wss = new WebSocketServer({noServer: true, perMessageDeflate: false})
   #options: TestAgentOptions
@@ -55,7 +65,7 @@ export class TestAgent {
     const agent = new TestAgent(options)
     await new Promise<void>((resolve, reject) => {
       agent.#server.once('error', reject)
-      agent.#server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
+      agent.#server.listen({backlog: BACKLOG, host: '127.0.0.1', port: options.port ?? 0}, () => resolve())
     })
     return agent
   }
@@ -75,6 +85,8 @@ export class TestAgent {
       socket.destroy()
     }
 
+    for (const connection of this.#connections) connection.destroy()
+
     this.#server.closeAllConnections()
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve())
@@ -83,6 +95,8 @@ export class TestAgent {
 
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {})
+    this.#connections.add(socket)
+    socket.on('close', () => this.#connections.delete(socket))
     this.requests.push({headers: request.headers, url: request.url ?? ''})
     const match = /^\/api\/v1\/forward\/([^/]+)\/([^/]+)\/([^/?]+)$/.exec(request.url ?? '')
     if (!match) {
@@ -114,14 +128,25 @@ export class TestAgent {
     })
     upstream.once('connect', () => {
       upstream.removeAllListeners('error')
-      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#relay(ws, upstream))
+      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#relay(ws, upstream, socket))
     })
   }
 
-  #relay(ws: WebSocket, socket: Socket): void {
+  #relay(ws: WebSocket, socket: Socket, connection: Duplex): void {
     const tunnel = {socket, ws}
     this.tunnels.add(tunnel)
-    socket.on('error', () => socket.destroy())
+    const end = (): void => {
+      if (ws.readyState !== ws.OPEN) return
+      // Ending the raw connection sends what is queued, then a FIN with no close frame.
+      if (this.#options.bareClose) connection.end()
+      else ws.close(1000)
+    }
+
+    // A failed container connection is not a finished stream: say so with 1011.
+    socket.on('error', () => {
+      if (ws.readyState === ws.OPEN) ws.close(1011, 'container connection failed')
+      socket.destroy()
+    })
     ws.on('error', () => ws.terminate())
 
     socket.on('data', (chunk: Buffer) => {
@@ -142,10 +167,10 @@ export class TestAgent {
     })
 
     // The protocol has no half-close: either side ending ends the whole tunnel.
-    socket.on('end', () => ws.close(1000))
+    socket.on('end', end)
     socket.on('close', () => {
       this.tunnels.delete(tunnel)
-      if (ws.readyState === ws.OPEN) ws.close(1000)
+      end()
     })
     ws.on('close', () => {
       this.tunnels.delete(tunnel)
