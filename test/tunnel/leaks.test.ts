@@ -90,7 +90,9 @@ describe('tunnel releases everything a finished connection held', function () {
     assert.deepEqual(failureLines(cli), [])
     withinTenPercent('descriptors', early!.descriptors, late.descriptors)
     withinTenPercent('active resources', early!.resources, late.resources)
-    withinTenPercent('RSS', early!.residentBytes, late.residentBytes)
+    // RSS may also fall, when the collector returns memory late; only growth is a leak.
+    assert.ok(late.residentBytes <= early!.residentBytes * 1.1,
+      `RSS grew from ${summary(early!)} to ${summary(late)}`)
   })
 })
 

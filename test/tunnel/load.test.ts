@@ -39,7 +39,8 @@ describe('tunnel under load', function () {
   before(async () => {
     agent = await TestAgent.start()
     target = await startTarget(echo)
-    ;({cli, port} = await forwardTo(agent.address, target.port))
+    // Handshakes queue behind a thousand others on a busy machine; slowness is not at issue.
+    ;({cli, port} = await forwardTo(agent.address, target.port, ['--connect-timeout', '60s']))
   })
 
   after(async () => {
@@ -63,7 +64,7 @@ describe('tunnel under load', function () {
       }))
 
       const intact = outcomes.filter((outcome) => outcome.status === 'fulfilled' && outcome.value === expected)
-      assert.equal(intact.length, 100)
+      assert.equal(intact.length, 100, `${100 - intact.length} whole transfers failed:\n${cli.stderr}`)
       for (let i = 0; i < 10; i++) {
         assert.equal(await echoThrough(port, payload), expected)
       }
@@ -82,7 +83,7 @@ describe('tunnel under load', function () {
 
     const failed = outcomes.filter((outcome, index) =>
       outcome.status === 'rejected' || outcome.value !== sha256(payloads[index]))
-    assert.equal(failed.length, 0, `${failed.length} of 1000 failed`)
+    assert.equal(failed.length, 0, `${failed.length} of 1000 failed:\n${cli.stderr}`)
     assert.equal(failureLines(cli).length, before)
   })
 })
