@@ -8,7 +8,7 @@ import {redactUrl} from '../redact/redact-url.js'
 import type {AgentEndpoint} from './agent-endpoint.js'
 import type {DialFailure, Redial} from './dial-failure.js'
 import {
-  CLOSE_TIMEOUT_MS, HALF_CLOSE_IDLE_MS, HIGH_WATER_BYTES, LOW_WATER_BYTES, MAX_INBOUND_MESSAGE,
+  CLOSE_TIMEOUT_MS, DRAINING_HALF_CLOSE_IDLE_MS, HALF_CLOSE_IDLE_MS, HIGH_WATER_BYTES, LOW_WATER_BYTES, MAX_INBOUND_MESSAGE,
   MAX_OUTBOUND_MESSAGE,
 } from './limits.js'
 import {describeRefusal} from './refusal.js'
@@ -77,6 +77,7 @@ export class Bridge {
   #error: string | undefined
   #closeTimer: NodeJS.Timeout | undefined
   #halfCloseTimer: NodeJS.Timeout | undefined
+  #halfCloseIdleMs = HALF_CLOSE_IDLE_MS
   #lingerTimer: NodeJS.Timeout | undefined
   #socketClosed = false
   #wsClosed = false
@@ -173,6 +174,15 @@ export class Bridge {
     ws.ping()
   }
 
+  /**
+   * The forward is stopping. A stream whose client already finished sending only waits a
+   * moment more for the agent: such a client has most likely closed, not half-closed.
+   */
+  hurry(): void {
+    this.#halfCloseIdleMs = DRAINING_HALF_CLOSE_IDLE_MS
+    if (this.#halfCloseTimer) this.#startHalfCloseTimer()
+  }
+
   /** Ends the connection at once, both sides, saying why. */
   cut(reason: string): void {
     this.#fail(reason)
@@ -264,7 +274,12 @@ export class Bridge {
     if (this.#ws?.readyState !== WebSocket.OPEN) return
 
     debug('#%d local client finished sending; waiting for the agent to end the stream', this.id)
-    this.#halfCloseTimer = setTimeout(() => this.#onHalfCloseIdle(), HALF_CLOSE_IDLE_MS)
+    this.#startHalfCloseTimer()
+  }
+
+  #startHalfCloseTimer(): void {
+    clearTimeout(this.#halfCloseTimer)
+    this.#halfCloseTimer = setTimeout(() => this.#onHalfCloseIdle(), this.#halfCloseIdleMs)
     this.#halfCloseTimer.unref()
   }
 

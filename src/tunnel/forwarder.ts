@@ -99,6 +99,7 @@ export class Forwarder {
   async drain(): Promise<void> {
     this.#draining = true
     this.#closeServers()
+    for (const bridge of this.#bridges) bridge.hurry()
     if (this.#bridges.size > 0) {
       await new Promise<void>((resolve) => {
         this.#idle.push(resolve)

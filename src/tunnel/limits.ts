@@ -31,5 +31,8 @@ export const CLOSE_TIMEOUT_MS = 3000
  */
 export const HALF_CLOSE_IDLE_MS = 10_000
 
+/** The same wait once the forward is stopping, so that a drain is not held by closed clients. */
+export const DRAINING_HALF_CLOSE_IDLE_MS = 1000
+
 /** Pending connections the kernel queues for the listener: a burst of 1000 fits. */
 export const LISTEN_BACKLOG = 4096

@@ -79,6 +79,18 @@ describe('a long-running command inside its host', () => {
     assert.equal((await cli.exited).code, 0)
   })
 
+  it('does not let clients that closed after their exchange hold up the drain', async () => {
+    cli = new RunningCli(forward())
+    const [port] = await cli.ready()
+    // The echo service never closes by itself, and the protocol cannot tell it the client did.
+    await Promise.all(Array.from({length: 5}, () => echoThrough(port, randomPayload(1024))))
+    const stoppedAt = Date.now()
+    cli.signal('SIGINT')
+    assert.equal((await cli.exited).code, 0)
+    const waited = Date.now() - stoppedAt
+    assert.ok(waited < 8000, `the drain waited ${waited} ms for closed clients`)
+  })
+
   it('cuts open connections at a second SIGINT 1.5 s later and exits 6', async () => {
     cli = new RunningCli(forward())
     const [port] = await cli.ready()
