@@ -1,23 +1,6 @@
 import {spawn, type ChildProcess} from 'node:child_process'
-import {createServer, type AddressInfo} from 'node:net'
 
-/**
- * A port that was free a moment ago, for programs that cannot listen on port 0 and report
- * what they got. Another process could take it in between; on loopback in a test run that
- * window is small enough.
- */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const {port} = server.address() as AddressInfo
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve())
-  })
-  return port
-}
+import {freePort} from './free-port.js'
 
 /** The Go reference agent, running. */
 export interface ReferenceAgent {
