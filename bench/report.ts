@@ -48,6 +48,7 @@ const ROWS: Row[] = [
   {digits: 0, label: 'tunnels', metric: 'tunnels', scenario: 'idle'},
   {digits: 0, label: 'failures (worst run)', metric: 'failures', scenario: 'idle', summary: 'worst'},
   {digits: 0, label: 'relay RSS MiB', metric: 'rssMiB', scenario: 'idle'},
+  {digits: 1, label: 'seconds to open all', metric: 'openSeconds', scenario: 'idle'},
   {digits: 0, label: 'median ms (20 starts)', metric: 'ms', scenario: 'start-up'},
 ]
 
@@ -59,15 +60,18 @@ export function summary(cell: Cell | undefined, metric: string, how: Summary = '
   return how === 'worst' ? Math.max(...values) : median(values)
 }
 
+/** Figures by configuration. */
+type ByConfig = Partial<Record<ConfigKey, number>>
+
 /** Medians of every row, by scenario, metric and configuration, for the JSON file. */
-export function summaries(results: ScenarioResult[]): Record<string, Record<string, Partial<Record<ConfigKey, number>>>> {
-  const out: Record<string, Record<string, Partial<Record<ConfigKey, number>>>> = {}
+export function summaries(results: ScenarioResult[]): Record<string, Record<string, ByConfig>> {
+  const out: Record<string, Record<string, ByConfig>> = {}
   for (const row of ROWS) {
     const result = results.find((each) => each.name === row.scenario)
     if (!result) continue
 
     const metrics = (out[row.scenario] ??= {})
-    const byConfig: Partial<Record<ConfigKey, number>> = {}
+    const byConfig: ByConfig = {}
     for (const key of CONFIG_KEYS) {
       const value = summary(result.cells[key], row.metric, row.summary)
       if (!Number.isNaN(value)) byConfig[key] = value
@@ -107,7 +111,8 @@ export function markdownTable(results: ScenarioResult[]): string {
 }
 
 function errorNote(cell: Cell): string {
-  return `${cell.errors.length} of ${cell.errors.length + cell.samples.length} runs failed: ${cell.errors[0]}`
+  const runs = cell.errors.length + cell.samples.length
+  return `${cell.errors.length} of ${runs} runs failed: ${cell.errors[0]}`
 }
 
 function footnote(notes: string[], text: string): string {

@@ -3,7 +3,8 @@
  * all in one run so that every ratio compares figures taken under the same machine load.
  * Prints a markdown table and writes the same figures to bench/results/latest.json.
  *
- * BENCH_ONLY=upload,download runs some scenarios only; BENCH_VERBOSE=1 prints every figure.
+ * BENCH_ONLY=upload,download runs some scenarios only, BENCH_REPS=1 repeats each once (too few
+ * for figures worth quoting), and BENCH_VERBOSE=1 prints every figure as it is taken.
  */
 import {fork} from 'node:child_process'
 import {readFileSync, mkdirSync, writeFileSync} from 'node:fs'
@@ -37,7 +38,11 @@ const target = fork(new URL('target-process.ts', import.meta.url), {
   stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
 })
 const floods = new Map<number, number>()
-target.on('message', (message: {id: number; written: number}) => floods.set(message.id, message.written))
+let targetConnections = 0
+target.on('message', (message: {id: number; written: number} | {connections: number}) => {
+  if ('connections' in message) targetConnections = message.connections
+  else floods.set(message.id, message.written)
+})
 const {port: targetPort} = JSON.parse(await firstLine(target)) as {port: number}
 
 const setup = await startConfigurations(targetPort)
@@ -51,6 +56,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const context: Context = {
   fileLimit: openFileLimit(),
   floodWritten: (id) => floods.get(id) ?? 0,
+  targetConnections: () => targetConnections,
   setup,
 }
 
@@ -91,7 +97,8 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     if (!notRun) runnable.push(config)
   }
 
-  for (let repetition = 0; repetition < scenario.repetitions; repetition++) {
+  const repetitions = Number(process.env.BENCH_REPS ?? scenario.repetitions)
+  for (let repetition = 0; repetition < repetitions; repetition++) {
     const order = rotate(runnable, repetition)
     const measureOne = async (config: Configuration): Promise<void> => {
       const cell = cells[config.key] as Cell

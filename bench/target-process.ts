@@ -1,7 +1,7 @@
 /**
  * The service every configuration forwards to, in a process of its own so that its CPU is
  * neither the load generator's nor the relay's. Prints its port as one JSON line; flood
- * progress goes to the parent over IPC.
+ * progress and its count of open connections go to the parent over IPC.
  */
 import {createServer, type AddressInfo, type Socket} from 'node:net'
 
@@ -144,6 +144,7 @@ function flood(socket: Socket, id: number): void {
 
 setInterval(() => {
   for (const [id, {written}] of floods) process.send?.({id, written})
+  server.getConnections((_error, count) => process.send?.({connections: count}))
 }, SLOW_TICK_MS).unref()
 
 server.listen({backlog: 4096, host: '127.0.0.1', port: 0}, () => {

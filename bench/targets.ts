@@ -21,7 +21,8 @@ export function checkTargets(results: ScenarioResult[]): TargetResult[] {
   for (const direction of ['upload', 'download']) {
     const socat = figure(direction, 'cpuPerGiB', 'socat')
     for (const key of CLIS) {
-      out.push(ratio(`${key} CPU per GiB ${direction} ≤ 1.3 × socat`, figure(direction, 'cpuPerGiB', key), socat, 1.3))
+      const cpu = figure(direction, 'cpuPerGiB', key)
+      out.push(ratio(`${key} CPU per GiB ${direction} ≤ 1.3 × socat`, cpu, socat, 1.3))
     }
   }
 

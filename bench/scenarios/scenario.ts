@@ -8,6 +8,8 @@ export interface Context {
   setup: Setup
   /** Bytes the target's flood with this id has handed to the kernel so far. */
   floodWritten(id: number): number
+  /** Connections the target has open, as it last reported. */
+  targetConnections(): number
   /** Descriptors this run may hold per process. */
   fileLimit: number
 }

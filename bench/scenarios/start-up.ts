@@ -6,6 +6,9 @@ import type {Scenario} from './scenario.js'
 
 const CLI_READY = /Forwarding from 127\.0\.0\.1:\d+/
 
+/** Node printing the same line and nothing else: the floor under the CLI's start. */
+const BARE_NODE = 'process.stderr.write("Forwarding from 127.0.0.1:1\\n"); setInterval(() => {}, 1000)'
+
 /** Milliseconds from spawning a command to its line matching `ready` on stderr. */
 async function timeToLine(command: string, args: string[], ready: RegExp): Promise<number> {
   const started = process.hrtime.bigint()
@@ -26,8 +29,10 @@ async function timeToLine(command: string, args: string[], ready: RegExp): Promi
 }
 
 export const startUp: Scenario = {
-  keys: ['cli-test', 'go-client'],
+  keys: ['direct', 'cli-test', 'go-client'],
   async measure(config, {setup}) {
+    if (config.key === 'direct') return {ms: await timeToLine(process.execPath, ['-e', BARE_NODE], CLI_READY)}
+
     const targetPort = setup.configurations.find((each) => each.key === 'direct')!.port
     const ms = config.key === 'go-client' ?
       await timeToLine(setup.goClient!, goClientArguments(setup.goAgent!, targetPort), GO_CLIENT_READY) :
@@ -36,5 +41,5 @@ export const startUp: Scenario = {
   },
   name: 'start-up',
   repetitions: 20,
-  title: 'process start to the confirmation line (ms)',
+  title: 'process start to the confirmation line (direct TCP column: bare node printing it)',
 }
