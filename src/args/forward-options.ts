@@ -44,7 +44,7 @@ export function readForwardOptions(words: string[], flags: RawFlags): ForwardOpt
 
   const target = parseTarget(targetWord)
   const specs = parsePortSpecs(portWords)
-  if (flags.stdio) checkStdio(specs, flags)
+  if (flags.stdio) checkStdio(portWords, flags)
 
   const addresses = parseListenAddresses(flags.address)
   const exposed = flags.stdio ? [] : addresses.filter(({host}) => !isLoopback(host)).map(({host}) => host)
@@ -75,9 +75,9 @@ export function readForwardOptions(words: string[], flags: RawFlags): ForwardOpt
   }
 }
 
-function checkStdio(specs: PortSpec[], flags: RawFlags): void {
-  if (specs.length !== 1) {
-    throw new UsageError('--stdio carries one port: give a single REMOTE_PORT')
+function checkStdio(portWords: string[], flags: RawFlags): void {
+  if (portWords.length !== 1 || !/^\d+$/.test(portWords[0])) {
+    throw new UsageError('--stdio carries one port and listens on none: give a single REMOTE_PORT')
   }
 
   if (flags.output === 'json') {

@@ -36,7 +36,7 @@ export function parseListenAddresses(values: string[]): ListenAddress[] {
 
 /** True for addresses that only this machine can reach. */
 export function isLoopback(host: string): boolean {
-  return host === '::1' || /^127\./.test(host)
+  return host === '::1' || /^(::ffff:)?127\./i.test(host)
 }
 
 function ipOf(word: string): string {

@@ -14,6 +14,12 @@ import {Forwarder} from '../tunnel/forwarder.js'
 
 const debug = createDebug('caractrl:port-forward')
 
+/** How a run ended: its exit status and how many connections it had to cut. */
+interface Outcome {
+  code: ExitCode
+  cut: number
+}
+
 export default class PortForward extends Command {
   static summary = 'Forward local ports to a port of a service\'s container.'
 
@@ -37,7 +43,7 @@ end of its input before it answers never learns of it and cannot be used this wa
 
 Exit status: 0 stopped cleanly; 1 internal error; 2 usage error; 3 control plane unreachable \
 or unusable; 4 project, service or node cannot be forwarded to; 5 a local port cannot be \
-listened on; 6 stopped with connections cut.`
+listened on; 6 stopped with connections cut; 7 the --stdio stream failed.`
 
   static usage = [
     'port-forward PROJECT/SERVICE REMOTE_PORT [LOCAL_PORT] [FLAGS]',
@@ -57,6 +63,7 @@ listened on; 6 stopped with connections cut.`
   static args = {}
 
   static flags = {
+    help: Flags.help({char: 'h'}),
     address: Flags.string({
       default: ['localhost'],
       description: 'Where to listen: IP addresses or localhost (127.0.0.1 and, where present, ::1). ' +
@@ -135,7 +142,9 @@ listened on; 6 stopped with connections cut.`
     const {argv, flags} = await this.parse(PortForward)
     const words = argv as string[]
     const verbosity = flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : 'normal'
-    const output = new Output({json: flags.output === 'json', target: words[0] ?? '', verbosity})
+    // With --stdio, stdout carries the stream: no event may ever be written there.
+    const json = flags.output === 'json' && !flags.stdio
+    const output = new Output({json, target: words[0] ?? '', verbosity})
     this.#output = output
     const {emit} = output
 
@@ -149,50 +158,55 @@ listened on; 6 stopped with connections cut.`
       })
     }
 
-    const routes = await openAgentSource({
-      config: this.config,
-      emit,
-      env: process.env,
-      flags: {
-        certificateAuthority: flags['certificate-authority'],
-        insecureSkipTlsVerify: flags['insecure-skip-tls-verify'],
-        server: flags.server,
-      },
-      node: options.node,
-      remotePorts: options.specs.map((spec) => spec.remote),
-      requestTimeoutMs: options.requestTimeoutMs,
-      runningTimeoutMs: options.runningTimeoutMs,
-      target,
-    })
-
-    const forwarder = new Forwarder({
-      connectTimeoutMs: options.connectTimeoutMs,
-      emit,
-      endpointFor: (remotePort) => routes.endpointFor(remotePort),
-      listeners: options.stdio ? [] : options.specs.map((spec) => ({
-        addresses: options.addresses, port: spec.local, remotePort: spec.remote,
-      })),
-      pingIntervalMs: options.pingIntervalMs,
-      redial: (remotePort, failure) => routes.redial(remotePort, failure),
-    })
-
-    // Signals are listened for before binding, so a Ctrl-C during start-up is not lost.
+    // Listened for from here on, so that a Ctrl-C while resolving or binding is not lost.
     // ssh sends its ProxyCommand SIGHUP when it is done with it.
     const stop = listenForStop(options.stdio ? ['SIGHUP'] : [])
     try {
+      const routes = await Promise.race([
+        openAgentSource({
+          config: this.config,
+          emit,
+          env: process.env,
+          flags: {
+            certificateAuthority: flags['certificate-authority'],
+            insecureSkipTlsVerify: flags['insecure-skip-tls-verify'],
+            server: flags.server,
+          },
+          node: options.node,
+          remotePorts: options.specs.map((spec) => spec.remote),
+          requestTimeoutMs: options.requestTimeoutMs,
+          runningTimeoutMs: options.runningTimeoutMs,
+          target,
+        }),
+        stop.first.then(() => undefined),
+      ])
+      if (routes === undefined) {
+        // Stopped before anything was forwarded: requests still under way are abandoned.
+        await this.#report(ExitCode.Ok, 0)
+        this.exit(ExitCode.Ok)
+      }
+
+      const forwarder = new Forwarder({
+        connectTimeoutMs: options.connectTimeoutMs,
+        emit,
+        endpointFor: (remotePort) => routes.endpointFor(remotePort),
+        listeners: options.stdio ? [] : options.specs.map((spec) => ({
+          addresses: options.addresses, port: spec.local, remotePort: spec.remote,
+        })),
+        pingIntervalMs: options.pingIntervalMs,
+        redial: (remotePort, failure) => routes.redial(remotePort, failure),
+      })
+
       const listening = await forwarder.start()
       for (const {host, port, remotePort} of listening) {
         const agent = routes.shown(remotePort)
         emit({address: host, agent, port, remotePort, target: shownTarget, type: 'ready'})
       }
 
-      const cut = options.stdio ?
+      const {code, cut} = options.stdio ?
         await this.#carryStdio(forwarder, options.specs[0].remote, stop.first) :
         await this.#serveUntilStopped(forwarder, stop, options.drainTimeoutMs)
-      emit({cut, type: 'stopped'})
-      const code = cut > 0 ? ExitCode.Forced : ExitCode.Ok
-      emit({code, type: 'exit'})
-      await output.flush()
+      await this.#report(code, cut)
       if (code !== ExitCode.Ok) this.exit(code)
     } finally {
       stop.dispose()
@@ -221,26 +235,37 @@ listened on; 6 stopped with connections cut.`
     this.exit(code)
   }
 
+  /** The last events of a run, written out before the process may exit. */
+  async #report(code: ExitCode, cut: number): Promise<void> {
+    const output = this.#output!
+    output.emit({cut, type: 'stopped'})
+    output.emit({code, type: 'exit'})
+    await output.flush()
+  }
+
   /**
-   * stdin and stdout are the one connection; the run ends with it. A stop signal ends it
-   * too: for a ProxyCommand that is the normal way to be told the session is over.
+   * stdin and stdout are the one connection; the run ends with it, failing if it failed. A
+   * stop signal ends it too, and cleanly: for a ProxyCommand that is how it is told the
+   * session is over.
    */
   async #carryStdio(forwarder: Forwarder, remotePort: number, stopped: Promise<unknown>):
-  Promise<number> {
+  Promise<Outcome> {
     const {StdioStream} = await import('../tunnel/stdio-stream.js')
     const stream = new StdioStream()
     const ended = forwarder.adopt(stream as unknown as Socket, remotePort)
-    const how = await Promise.race([ended.then(() => 'ended'), stopped.then(() => 'signal')])
-    if (how === 'signal') forwarder.cut('stopped by a signal')
+    const result = await Promise.race([ended, stopped.then(() => undefined)])
+    if (result === undefined) forwarder.cut('stopped by a signal')
     await forwarder.drain()
-    return 0
+    const failed = result !== undefined && result.error !== undefined
+    return {code: failed ? ExitCode.StreamFailed : ExitCode.Ok, cut: 0}
   }
 
   /** Forwards until a stop signal, then drains within the limits of the next signal or timeout. */
   async #serveUntilStopped(forwarder: Forwarder, stop: StopRequests, drainTimeoutMs?: number):
-  Promise<number> {
+  Promise<Outcome> {
     await stop.first
-    return this.#shutdown(forwarder, stop.second, this.#output!.emit, drainTimeoutMs)
+    const cut = await this.#shutdown(forwarder, stop.second, this.#output!.emit, drainTimeoutMs)
+    return {code: cut > 0 ? ExitCode.Forced : ExitCode.Ok, cut}
   }
 
   /** Drains, or cuts what is left at a second signal or at the drain timeout. */

@@ -17,6 +17,8 @@ export const ExitCode = {
   Bind: 5,
   /** Stopped on request, but open connections had to be cut. */
   Forced: 6,
+  /** With `--stdio`, the one stream failed: refused by the agent, reset, or timed out. */
+  StreamFailed: 7,
 } as const
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]

@@ -19,7 +19,7 @@ export class TextRenderer {
 
   render(event: ForwardEvent): void {
     const line = this.#format(event)
-    if (line !== undefined) this.#write(line)
+    if (line !== undefined) this.#write(printable(line))
   }
 
   #format(event: ForwardEvent): string | undefined {
@@ -64,7 +64,8 @@ export class TextRenderer {
 
       case 'stopped': {
         if (quiet && event.cut === 0) return
-        return event.cut === 0 ? 'Stopped' : `Stopped; closed ${event.cut} open connection(s)`
+        if (event.cut === 0) return 'Stopped'
+        return `Stopped; closed ${event.cut === 1 ? '1 open connection' : `${event.cut} open connections`}`
       }
 
       case 'error': {
@@ -76,4 +77,16 @@ export class TextRenderer {
       }
     }
   }
+}
+
+/**
+ * Text from servers (a Problem Details `detail`, a close reason) reaches these lines. Control
+ * characters are shown escaped, so that no answer can clear the screen, recolour it, or make
+ * one line look like several.
+ */
+function printable(line: string): string {
+  return line.replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, (char) => {
+    const code = char.codePointAt(0)!
+    return char === '\n' ? '\\n' : char === '\r' ? '\\r' : `\\x${code.toString(16).padStart(2, '0')}`
+  })
 }

@@ -7,7 +7,7 @@ import {formatHostPort} from '../args/node-address.js'
 import {BindError} from '../errors/index.js'
 import type {EmitEvent} from '../events/forward-event.js'
 import type {AgentEndpoint} from './agent-endpoint.js'
-import {Bridge} from './bridge.js'
+import {Bridge, type BridgeResult} from './bridge.js'
 import type {DialFailure} from './dial-failure.js'
 import {LISTEN_BACKLOG} from './limits.js'
 
@@ -183,8 +183,8 @@ export class Forwarder {
    * Carries a stream that did not come from a listener, such as stdin and stdout together,
    * under the same rules as an accepted connection. Resolves when it has ended.
    */
-  async adopt(stream: Socket, remotePort: number): Promise<void> {
-    await this.#accept(stream, remotePort).done
+  async adopt(stream: Socket, remotePort: number): Promise<BridgeResult> {
+    return this.#accept(stream, remotePort).done
   }
 
   #accept(socket: Socket, remotePort: number): Bridge {

@@ -8,7 +8,7 @@ import {fileURLToPath} from 'node:url'
 import {RunningCli} from '../support/cli.js'
 import {echo, startTarget, type Target} from '../support/targets.js'
 import {TestAgent} from '../support/test-agent.js'
-import {TestControlPlane} from '../support/test-control-plane.js'
+import {sendProblem, TestControlPlane} from '../support/test-control-plane.js'
 import {dial, echoThrough, randomPayload, sha256} from '../support/transfer.js'
 
 const HOST = fileURLToPath(new URL('../fixtures/host-with-hooks.js', import.meta.url))
@@ -218,6 +218,45 @@ describe('exit statuses', () => {
     } finally {
       await plane.close()
     }
+  })
+
+  it('exits 0 at once when stopped while the control plane is still being asked', async () => {
+    const plane = await TestControlPlane.start()
+    // A control plane that never answers.
+    plane.override = () => true
+    try {
+      const cli = new RunningCli(['port-forward', 'shop/db', '5432'], {CARACTRL_SERVER: plane.url})
+      while (plane.calls.length === 0) await sleep(20)
+      cli.signal('SIGINT')
+      assert.equal((await cli.exited).code, 0)
+      assert.match(cli.stderr, /^Stopped$/m)
+    } finally {
+      await plane.close()
+    }
+  })
+
+  it('escapes control characters that a server put in its answer', async () => {
+    const plane = await TestControlPlane.start()
+    plane.override = (_request, response) => {
+      sendProblem(response, 404, 'Not Found', 'gone\u001B[2J\u001B[31m\nsecond line\r\n')
+      return true
+    }
+
+    try {
+      const cli = new RunningCli(['port-forward', 'shop/db', '5432'], {CARACTRL_SERVER: plane.url})
+      assert.equal((await cli.exited).code, 4)
+      assert.equal(cli.stderr.trim().split('\n').length, 1)
+      assert.doesNotMatch(cli.stderr, /\u001B/)
+      assert.match(cli.stderr, /gone\\x1b\[2J\\x1b\[31m\\nsecond line\\r\\n/)
+    } finally {
+      await plane.close()
+    }
+  })
+
+  it('shows its help with -h', async () => {
+    const cli = new RunningCli(['port-forward', '-h'])
+    assert.equal((await cli.exited).code, 0)
+    assert.match(cli.stdout, /Forward local ports to a port of a service/)
   })
 
   it('exits 2 on a usage error', async () => {

@@ -6,7 +6,7 @@ import {promisify} from 'node:util'
 import {BIN, RunningCli} from '../support/cli.js'
 import {findTool, missingTools, skipOrFail} from '../support/require-tool.js'
 import {startSshServer, type SshServer} from '../support/ssh-server.js'
-import {startTarget, type Target} from '../support/targets.js'
+import {echo, startTarget, type Target} from '../support/targets.js'
 import {TestAgent} from '../support/test-agent.js'
 import {randomPayload, sha256} from '../support/transfer.js'
 
@@ -69,12 +69,29 @@ describe('port-forward --stdio', () => {
     assert.doesNotMatch(stderr, /Forwarding from/)
   })
 
-  it('refuses --output json, whose lines would mix with the stream', async () => {
+  it('refuses --output json, whose lines would mix with the stream, and says so on stderr', async () => {
     cli = new RunningCli(['port-forward', 'shop/db', '22', '--stdio', '--output', 'json', '--node',
       agent.address])
     const exit = await cli.exited
     assert.equal(exit.code, 2)
     assert.match(cli.stderr, /--stdio .*--output json/)
+    assert.equal(cli.stdout, '')
+  })
+
+  it('refuses a local port, since it listens on none', async () => {
+    cli = new RunningCli(['port-forward', 'shop/db', '1:22', '--stdio', '--node', agent.address])
+    assert.equal((await cli.exited).code, 2)
+    assert.match(cli.stderr, /--stdio carries one port and listens on none/)
+  })
+
+  it('exits 7 when the agent refuses the stream', async () => {
+    const closed = await startTarget(echo)
+    await closed.close()
+    cli = new RunningCli(['port-forward', 'shop/db', String(closed.port), '--stdio', '--node',
+      agent.address])
+    cli.child.stdin!.end('hello')
+    assert.equal((await cli.exited).code, 7)
+    assert.match(cli.stderr, /failed: agent refused the tunnel: Bad Gateway/)
   })
 
   it('refuses more than one port', async () => {
