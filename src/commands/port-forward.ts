@@ -97,15 +97,23 @@ listened on; 6 stopped with connections cut.`
     'insecure-skip-tls-verify': Flags.boolean({
       description: 'Do not check certificates of the control plane and agents (prints a warning).',
     }),
+    'resolve-timeout': Flags.string({
+      default: '15s',
+      description: 'Longest wait for finding the agent at start-up: host hooks and every ' +
+        'control-plane request, retries and their pauses included.',
+      helpValue: 'DURATION',
+    }),
     'running-timeout': Flags.string({
       default: '60s',
       description: 'Longest wait for a Pending or Scheduled project to be Running, as kubectl\'s ' +
-        '--pod-running-timeout; 0 fails at once.',
+        '--pod-running-timeout; it adds to --resolve-timeout once the project is seen waiting. ' +
+        '0 fails at once.',
       helpValue: 'DURATION',
     }),
     'request-timeout': Flags.string({
       default: '5s',
-      description: 'Longest wait for one control-plane request; retries stop at three times this.',
+      description: 'Longest wait for one control-plane attempt, body included; failed reads are ' +
+        'retried within --resolve-timeout.',
       helpValue: 'DURATION',
     }),
     'connect-timeout': Flags.string({
@@ -156,6 +164,8 @@ listened on; 6 stopped with connections cut.`
     const runningTimeoutMs = parseDuration(flags['running-timeout'], 'running-timeout')
     const requestTimeoutMs = parseDuration(flags['request-timeout'], 'request-timeout')
     if (requestTimeoutMs === 0) throw new UsageError('--request-timeout must be more than 0, e.g. 5s')
+    const resolveTimeoutMs = parseDuration(flags['resolve-timeout'], 'resolve-timeout')
+    if (resolveTimeoutMs === 0) throw new UsageError('--resolve-timeout must be more than 0, e.g. 15s')
 
     const shownTarget = `${target.project}/${target.service}`
     for (const host of exposed) {
@@ -177,6 +187,7 @@ listened on; 6 stopped with connections cut.`
       node,
       remotePorts: specs.map((spec) => spec.remote),
       requestTimeoutMs,
+      resolveTimeoutMs,
       runningTimeoutMs,
       target,
     })
