@@ -11,11 +11,14 @@ import {ExitCode, isForwardError, UsageError} from '../errors/index.js'
 import type {EmitEvent} from '../events/forward-event.js'
 import {listenForStop} from '../lifecycle/stop-signals.js'
 import {redactUrls} from '../redact/redact-url.js'
+import {redactDebugOutput} from '../redact/redacting-debug.js'
 import {Output} from '../render/output.js'
 import {openAgentSource} from '../resolver/agent-source.js'
 import {Forwarder} from '../tunnel/forwarder.js'
 
 const debug = createDebug('caractrl:port-forward')
+// In any host, at least the lines of this plugin and its libraries are redacted.
+redactDebugOutput()
 
 export default class PortForward extends Command {
   static summary = 'Forward local ports to a port of a service\'s container.'
@@ -226,11 +229,15 @@ listened on; 6 stopped with connections cut.`
   async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<never> {
     if (error.code === 'EEXIT') throw error
 
-    debug('%s', error.stack)
+    debug('%s', redactUrls(error.stack ?? error.message))
     const [message, reason, code] = isForwardError(error) ?
       [redactUrls(error.message), error.reason, error.exitCode] :
       error.oclif?.exit === ExitCode.Usage ?
-        [`${error.message.split('\n')[0]}; see caractrl port-forward --help`, 'usage', ExitCode.Usage] :
+        [
+          `${redactUrls(error.message.split('\n')[0])}; see caractrl port-forward --help`,
+          'usage',
+          ExitCode.Usage,
+        ] :
         [
           `unexpected failure: ${redactUrls(error.message)}; ` +
           'rerun with DEBUG=caractrl:* to see where, and report it',

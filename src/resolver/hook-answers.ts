@@ -88,6 +88,9 @@ function checkAgentAnswer(entry: HookAnswer<unknown>): HookAnswer<ResolveAgentAn
     throw bad('with a url that is not ws:// or wss://')
   }
 
+  // The WebSocket client refuses such a URL only when it dials, far from this message.
+  if (url.hash) throw bad('with a url that has a #fragment')
+
   if (answer.headers !== undefined) {
     const values = typeof answer.headers === 'object' && answer.headers !== null ?
       Object.values(answer.headers) :

@@ -123,7 +123,8 @@ describe('port-forward resolves within one total budget', () => {
       return true
     }
 
-    const {code, line} = await run(['--resolve-timeout', '1s'])
+    // The first pause, shortened to 2s, cannot fit in a 2s budget that has already begun.
+    const {code, line} = await run(['--resolve-timeout', '2s'])
     assert.equal(code, 3)
     assert.match(line, /Service Unavailable: maintenance \(it asked to retry after 3600s\)/)
     assert.equal(plane.callsTo(PROJECT_PATH).length, 1)
