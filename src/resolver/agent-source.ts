@@ -6,6 +6,7 @@ import {formatHostPort, type AgentAddress} from '../args/node-address.js'
 import type {Target} from '../args/target.js'
 import {TargetError} from '../errors/index.js'
 import type {EmitEvent} from '../events/forward-event.js'
+import {describeProxy, ProxySettings} from '../proxy/proxy-settings.js'
 import {redactUrl} from '../redact/redact-url.js'
 import {checkAgentHealth, HEALTH_TIMEOUT_MS} from './agent-health.js'
 import {AgentRoutes, type PlacedAgent} from './agent-routes.js'
@@ -48,27 +49,32 @@ export interface AgentSourceOptions {
  */
 export async function openAgentSource(options: AgentSourceOptions): Promise<AgentRoutes> {
   const {emit, env, flags, node, target} = options
+  const proxy = await ProxySettings.fromEnv(env)
   if (node) {
     const trust = tlsTrust(flags, env)
     if (!trust.rejectUnauthorized) emit({message: INSECURE_WARNING, type: 'warning'})
-    await checkReachable(node, trust, emit)
-    return new AgentRoutes({agent: node, emit, target, trust})
+    await checkReachable(node, trust, emit, proxy)
+    return new AgentRoutes({agent: node, emit, proxy, target, trust})
   }
 
   const budget = new ResolveBudget(options.resolveTimeoutMs)
   try {
-    return await throughControlPlane(options, budget)
+    return await throughControlPlane(options, budget, proxy)
   } finally {
     budget.dispose()
   }
 }
 
-async function throughControlPlane(options: AgentSourceOptions, budget: ResolveBudget): Promise<AgentRoutes> {
+async function throughControlPlane(
+  options: AgentSourceOptions, budget: ResolveBudget, proxy: ProxySettings,
+): Promise<AgentRoutes> {
   const {emit, env, flags, target} = options
   const answers = await hookAnswers(options.config, 'caractrl:control-plane', {}, budget)
   const {config, warnings} = controlPlaneConfig({answers, env, flags})
   for (const message of warnings) emit({message, type: 'warning'})
-  debug('control plane %s from %s', redactUrl(config.url), config.source)
+  const via = proxy.choose(config.url)
+  debug('control plane %s from %s, %s', redactUrl(config.url), config.source,
+    via ? `through ${describeProxy(via)}` : 'without a proxy')
 
   const trust: TlsTrust = {
     ca: config.ca, caSource: config.caSource, rejectUnauthorized: !config.insecureSkipTlsVerify,
@@ -82,14 +88,16 @@ async function throughControlPlane(options: AgentSourceOptions, budget: ResolveB
   const {routed} = hooked
   if (options.remotePorts.every((port) => routed.has(port))) {
     debug('every port is routed by caractrl:resolve-agent')
-    return new AgentRoutes({emit, routed, target, trust})
+    return new AgentRoutes({emit, proxy, routed, target, trust})
   }
 
   const [{ControlPlaneClient}, {resolveAgent}] = await Promise.all([
     import('./control-plane-client.js'),
     import('./resolve-agent.js'),
   ])
-  const client = await ControlPlaneClient.create(config, {attemptTimeoutMs: options.requestTimeoutMs})
+  const client = await ControlPlaneClient.create(config, {
+    attemptTimeoutMs: options.requestTimeoutMs, proxy,
+  })
   const place = async (runningTimeoutMs: number, within: ResolveBudget): Promise<PlacedAgent> => {
     const resolved = await resolveAgent(client, target, {budget: within, emit, runningTimeoutMs})
     for (const message of resolved.warnings) emit({message, type: 'warning'})
@@ -109,8 +117,8 @@ async function throughControlPlane(options: AgentSourceOptions, budget: ResolveB
   }
 
   const agent = await place(options.runningTimeoutMs, budget)
-  await checkReachable(agent, trust, emit, budget)
-  return new AgentRoutes({agent, emit, relocate, routed, target, trust})
+  await checkReachable(agent, trust, emit, proxy, budget)
+  return new AgentRoutes({agent, emit, proxy, relocate, routed, target, trust})
 }
 
 /**
@@ -119,13 +127,16 @@ async function throughControlPlane(options: AgentSourceOptions, budget: ResolveB
  * tunnel the same way, so it fails here, where the message can say what to do.
  */
 async function checkReachable(
-  agent: AgentAddress | PlacedAgent, trust: TlsTrust, emit: EmitEvent, budget?: ResolveBudget,
+  agent: AgentAddress | PlacedAgent, trust: TlsTrust, emit: EmitEvent, proxy: ProxySettings,
+  budget?: ResolveBudget,
 ) {
   // What is left of the budget bounds the check too, but a moment is always allowed for it.
   const timeoutMs = budget ?
     Math.max(MIN_HEALTH_TIMEOUT_MS, Math.min(HEALTH_TIMEOUT_MS, budget.remainingMs())) :
     HEALTH_TIMEOUT_MS
-  const result = await checkAgentHealth(agent, trust, timeoutMs)
+  // The check goes the way the tunnels go, through the same proxy or none.
+  const url = `${agent.scheme}//${formatHostPort(agent.host, agent.port)}/healthz`
+  const result = await checkAgentHealth(agent, trust, timeoutMs, proxy.agentFor(url, {tunnel: true}))
   if (result.ok) return
 
   const where = formatHostPort(agent.host, agent.port)

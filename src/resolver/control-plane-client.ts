@@ -1,4 +1,5 @@
 import type {ClientRequest} from 'node:http'
+import type {Agent as HttpsAgent} from 'node:https'
 import type {Socket} from 'node:net'
 
 import type {CancelableRequest, Got, RequestError, Response} from 'got'
@@ -6,6 +7,7 @@ import type {CancelableRequest, Got, RequestError, Response} from 'got'
 import createDebug from 'debug'
 
 import {ControlPlaneError} from '../errors/index.js'
+import {describeProxy, type ProxySettings} from '../proxy/proxy-settings.js'
 import {describeProblem} from '../protocol/problem-details.js'
 import {redactUrl, redactUrls} from '../redact/redact-url.js'
 import type {ControlPlaneConfig} from './control-plane-config.js'
@@ -18,6 +20,8 @@ const debug = createDebug('caractrl:port-forward:control-plane')
 export interface ClientOptions {
   /** Longest wait for one attempt, headers and body included. */
   attemptTimeoutMs: number
+  /** The proxy settings of the environment; requests go direct without them. */
+  proxy?: ProxySettings
 }
 
 /** The longest pause a `Retry-After` may impose; a longer one is shortened to this. */
@@ -64,7 +68,9 @@ export class ControlPlaneClient {
     const headers: Record<string, string> = {...config.headers, accept: 'application/json'}
     if (config.token) headers.authorization = `Bearer ${config.token}`
 
+    const agent = options.proxy?.agentFor(config.url, {tunnel: false})
     const client = got.extend({
+      agent: {http: agent, https: agent as HttpsAgent | undefined},
       headers,
       https: {
         certificateAuthority: config.ca,
@@ -85,6 +91,12 @@ export class ControlPlaneClient {
       timeout: {request: options.attemptTimeoutMs},
     })
     return new ControlPlaneClient(client, config, options)
+  }
+
+  /** The control plane's URL as messages show it, with the proxy in front of it if any. */
+  get shownAs(): string {
+    const choice = this.#options.proxy?.choose(this.#config.url)
+    return this.displayUrl + (choice ? ` (through ${describeProxy(choice)})` : '')
   }
 
   /** The URL of the control plane, safe to print. */
@@ -126,7 +138,7 @@ export class ControlPlaneClient {
     } catch {
       throw new ControlPlaneError(
         'bad-answer',
-        `control plane at ${this.displayUrl} answered GET ${path} with a body that is not JSON: ` +
+        `control plane at ${this.shownAs} answered GET ${path} with a body that is not JSON: ` +
         'check that --server points at the control plane and not at a proxy page',
       )
     }
@@ -141,7 +153,7 @@ export class ControlPlaneClient {
   #networkError(
     error: RequestError, path: string, budget: ResolveBudget, progress: Progress,
   ): ControlPlaneError {
-    const where = `the control plane at ${this.displayUrl}`
+    const where = `the control plane at ${this.shownAs}`
     if (isCertificateError(error)) {
       const advice = certificateAdvice({caSource: this.#config.caSource, rejectUnauthorized: true})
       return new ControlPlaneError(

@@ -93,13 +93,13 @@ async function fetchResource(
     if (error instanceof ControlPlaneHttpError && error.status === 404) {
       throw new TargetError(
         'not-found',
-        `${what} was not found on the control plane at ${client.displayUrl} (${error.message}): ` +
+        `${what} was not found on the control plane at ${client.shownAs} (${error.message}): ` +
         ifMissing,
       )
     }
 
     if (error instanceof ControlPlaneHttpError) {
-      throw new ControlPlaneHttpError(error.status, `control plane at ${client.displayUrl} ` +
+      throw new ControlPlaneHttpError(error.status, `control plane at ${client.shownAs} ` +
         `${refusal(error.status)} ${what}: ${error.message}; ${advice(error.status)}`)
     }
 
@@ -109,7 +109,7 @@ async function fetchResource(
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ControlPlaneError(
       'bad-answer',
-      `control plane at ${client.displayUrl} answered with something that is not ${what}: ` +
+      `control plane at ${client.shownAs} answered with something that is not ${what}: ` +
       'check that --server points at the control plane',
     )
   }

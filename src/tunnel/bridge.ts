@@ -107,6 +107,7 @@ export class Bridge {
 
     debug('#%d dialling %s', this.id, redactUrl(endpoint.url))
     const ws = new WebSocket(endpoint.url, {
+      agent: endpoint.agent,
       ca: endpoint.tls?.ca,
       followRedirects: false,
       handshakeTimeout: this.#connectTimeoutMs,
