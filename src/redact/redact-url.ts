@@ -46,6 +46,8 @@ export function redactUrls(message: string): string {
 
 /** Credential-like `key=value` pairs after `?`, `&` or `;`, wherever they stand. */
 function redactQuery(text: string): string {
-  return text.replaceAll(/([?&;])([^=&?;\s"'<>]+)=([^&;\s"'<>#]*)/g, (match, lead, key, value) =>
+  // As with URLs, punctuation that ends the sentence is not part of the value.
+  const pair = /([?&;])([^=&?;\s"'<>]+)=([^&;\s"'<>#]*?)(?=[.,:;)]*(?:[\s"'<>&#]|$))/g
+  return text.replaceAll(pair, (match, lead, key, value) =>
     SECRET_PARAM.test(key) && value !== '***' && value !== '%2A%2A%2A' ? `${lead}${key}=***` : match)
 }

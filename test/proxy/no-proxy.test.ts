@@ -70,7 +70,8 @@ describe('proxy settings from the environment', () => {
     assert.equal(settings.choose('http://cp.example/')?.url.href, 'http://proxy.internal:3128/')
 
     const broken = await ProxySettings.fromEnv({HTTP_PROXY: 'socks5://proxy.internal:1080'})
-    assert.throws(() => broken.choose('http://cp.example/'), /HTTP_PROXY "socks5:\/\/proxy\.internal:1080" is not an http:\/\/ or https:\/\/ proxy URL/)
+    assert.throws(() => broken.choose('http://cp.example/'),
+      /HTTP_PROXY "socks5:\/\/proxy\.internal:1080" is not an http:\/\/ or https:\/\/ proxy URL/)
   })
 
   it('go direct with no proxy variable at all', async () => {
