@@ -15,6 +15,7 @@ export interface RawFlags {
   output: string
   'ping-interval': string
   'request-timeout': string
+  'resolve-timeout': string
   'running-timeout': string
   stdio: boolean
 }
@@ -33,6 +34,7 @@ export interface ForwardOptions {
   drainTimeoutMs?: number
   runningTimeoutMs: number
   requestTimeoutMs: number
+  resolveTimeoutMs: number
 }
 
 /** Checks the words and flags of one run; every mistake is a one-line usage error. */
@@ -57,6 +59,8 @@ export function readForwardOptions(words: string[], flags: RawFlags): ForwardOpt
 
   const requestTimeoutMs = parseDuration(flags['request-timeout'], 'request-timeout')
   if (requestTimeoutMs === 0) throw new UsageError('--request-timeout must be more than 0, e.g. 5s')
+  const resolveTimeoutMs = parseDuration(flags['resolve-timeout'], 'resolve-timeout')
+  if (resolveTimeoutMs === 0) throw new UsageError('--resolve-timeout must be more than 0, e.g. 15s')
 
   return {
     addresses,
@@ -68,6 +72,7 @@ export function readForwardOptions(words: string[], flags: RawFlags): ForwardOpt
     node: flags.node === undefined ? undefined : parseNodeAddress(flags.node),
     pingIntervalMs: parseDuration(flags['ping-interval'], 'ping-interval'),
     requestTimeoutMs,
+    resolveTimeoutMs,
     runningTimeoutMs: parseDuration(flags['running-timeout'], 'running-timeout'),
     specs,
     stdio: flags.stdio,

@@ -1,6 +1,7 @@
 import {isIP} from 'node:net'
 
 import {UsageError} from '../errors/index.js'
+import {redactUrls} from '../redact/redact-url.js'
 
 /** Where an agent listens, as the tunnel dials it. */
 export interface AgentAddress {
@@ -38,8 +39,10 @@ export function formatHostPort(host: string, port: number): string {
 }
 
 function malformed(value: string): UsageError {
+  // A mistyped address may still carry credentials; the message shows it without them.
+  const shown = redactUrls(value).replace(/^([^/@\s]*\/\/)?[^/@\s]*@/, '$1***@')
   return new UsageError(
-    `--node "${value}" is not valid: write host:port, [IPv6]:port or wss://host:port, ` +
+    `--node "${shown}" is not valid: write host:port, [IPv6]:port or wss://host:port, ` +
     'e.g. 10.0.0.7:9090 or [::1]:9090',
   )
 }

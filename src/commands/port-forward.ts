@@ -8,11 +8,14 @@ import {ExitCode, isForwardError} from '../errors/index.js'
 import type {EmitEvent} from '../events/forward-event.js'
 import {listenForStop, type StopRequests} from '../lifecycle/stop-signals.js'
 import {redactUrls} from '../redact/redact-url.js'
+import {redactDebugOutput} from '../redact/redacting-debug.js'
 import {Output} from '../render/output.js'
 import {openAgentSource} from '../resolver/agent-source.js'
 import {Forwarder} from '../tunnel/forwarder.js'
 
 const debug = createDebug('caractrl:port-forward')
+// In any host, at least the lines of this plugin and its libraries are redacted.
+redactDebugOutput()
 
 /** How a run ended: its exit status and how many connections it had to cut. */
 interface Outcome {
@@ -109,15 +112,23 @@ listened on; 6 stopped with connections cut; 7 the --stdio stream failed.`
     'insecure-skip-tls-verify': Flags.boolean({
       description: 'Do not check certificates of the control plane and agents (prints a warning).',
     }),
+    'resolve-timeout': Flags.string({
+      default: '15s',
+      description: 'Longest wait for finding the agent at start-up: host hooks and every ' +
+        'control-plane request, retries and their pauses included.',
+      helpValue: 'DURATION',
+    }),
     'running-timeout': Flags.string({
       default: '60s',
       description: 'Longest wait for a Pending or Scheduled project to be Running, as kubectl\'s ' +
-        '--pod-running-timeout; 0 fails at once.',
+        '--pod-running-timeout; it adds to --resolve-timeout once the project is seen waiting. ' +
+        '0 fails at once.',
       helpValue: 'DURATION',
     }),
     'request-timeout': Flags.string({
       default: '5s',
-      description: 'Longest wait for one control-plane request; retries stop at three times this.',
+      description: 'Longest wait for one control-plane attempt, body included; failed reads are ' +
+        'retried within --resolve-timeout.',
       helpValue: 'DURATION',
     }),
     'connect-timeout': Flags.string({
@@ -175,6 +186,7 @@ listened on; 6 stopped with connections cut; 7 the --stdio stream failed.`
           node: options.node,
           remotePorts: options.specs.map((spec) => spec.remote),
           requestTimeoutMs: options.requestTimeoutMs,
+          resolveTimeoutMs: options.resolveTimeoutMs,
           runningTimeoutMs: options.runningTimeoutMs,
           target,
         }),
@@ -217,11 +229,15 @@ listened on; 6 stopped with connections cut; 7 the --stdio stream failed.`
   async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<never> {
     if (error.code === 'EEXIT') throw error
 
-    debug('%s', error.stack)
+    debug('%s', redactUrls(error.stack ?? error.message))
     const [message, reason, code] = isForwardError(error) ?
       [redactUrls(error.message), error.reason, error.exitCode] :
       error.oclif?.exit === ExitCode.Usage ?
-        [`${error.message.split('\n')[0]}; see caractrl port-forward --help`, 'usage', ExitCode.Usage] :
+        [
+          `${redactUrls(error.message.split('\n')[0])}; see caractrl port-forward --help`,
+          'usage',
+          ExitCode.Usage,
+        ] :
         [
           `unexpected failure: ${redactUrls(error.message)}; ` +
           'rerun with DEBUG=caractrl:* to see where, and report it',

@@ -12,16 +12,22 @@ export interface HookAnswer<T> {
 /** A handler threw or gave an answer that cannot be used. */
 export class HookFailure extends Error {
   readonly plugin: string
+  /** The handler did not answer within the time it was given. */
+  readonly timedOut: boolean
 
-  constructor(plugin: string, message: string) {
+  constructor(plugin: string, message: string, timedOut = false) {
     super(message)
     this.name = 'HookFailure'
     this.plugin = plugin
+    this.timedOut = timedOut
   }
 }
 
 /** How long a host's handler may take before the command gives up on it. */
-const HOOK_TIMEOUT_MS = 10_000
+export const HOOK_TIMEOUT_MS = 10_000
+
+// What oclif's runHook rejects a handler with when its timeout passes.
+const OCLIF_TIMEOUT = /^Timed out after \d+ ms\.?$/
 
 type RunHook = (event: string, options: object, timeout: number, captureErrors: boolean) => Promise<{
   failures: Array<{error: Error; plugin: {name: string}}>
@@ -35,15 +41,17 @@ type RunHook = (event: string, options: object, timeout: number, captureErrors: 
  */
 export async function collectAnswers<T>(
   config: Config, event: keyof PortForwardHooks & string, options: object,
+  timeoutMs = HOOK_TIMEOUT_MS,
 ): Promise<Array<HookAnswer<T>>> {
   // Handlers may come from another copy of oclif, so results are read by their fields only.
   const run = config.runHook as unknown as RunHook
-  const {failures, successes} = await run.call(config, event, options, HOOK_TIMEOUT_MS, true)
+  const {failures, successes} = await run.call(config, event, options, timeoutMs, true)
 
   const [failure] = failures
   if (failure) {
-    const message = failure.error?.message || String(failure.error)
-    throw new HookFailure(failure.plugin.name, message.split('\n')[0])
+    const message = (failure.error?.message || String(failure.error)).split('\n')[0]
+    const timedOut = OCLIF_TIMEOUT.test(message)
+    throw new HookFailure(failure.plugin.name, message, timedOut)
   }
 
   return successes

@@ -10,7 +10,7 @@ export function redactUrl(raw: string | URL): string {
   try {
     url = new URL(String(raw))
   } catch {
-    return String(raw).replace(/\/\/[^/@\s]*@/, '//***@')
+    return redactQuery(String(raw).replace(/\/\/[^/@\s]*@/, '//***@'))
   }
 
   let changed = false
@@ -31,11 +31,23 @@ export function redactUrl(raw: string | URL): string {
   return changed ? url.toString() : String(raw)
 }
 
-/** Redacts every URL inside a free-form message, such as an error from an HTTP client. */
+/**
+ * Redacts every URL inside a free-form message, such as an error from an HTTP client, and
+ * credential-like query values even where no scheme makes them a URL (`host:9090?token=…`).
+ */
 export function redactUrls(message: string): string {
   // Punctuation after a URL belongs to the sentence ("at http://host/: refused").
-  return message.replaceAll(/\b[a-z][a-z\d+.-]*:\/\/[^\s"'<>]+/gi, (match) => {
+  const urls = message.replaceAll(/\b[a-z][a-z\d+.-]*:\/\/[^\s"'<>]+/gi, (match) => {
     const [, url, trail] = /^(.*?)([.,:;)]*)$/s.exec(match)!
     return redactUrl(url) + trail
   })
+  return redactQuery(urls)
+}
+
+/** Credential-like `key=value` pairs after `?`, `&` or `;`, wherever they stand. */
+function redactQuery(text: string): string {
+  // As with URLs, punctuation that ends the sentence is not part of the value.
+  const pair = /([?&;])([^=&?;\s"'<>]+)=([^&;\s"'<>#]*?)(?=[.,:;)]*(?:[\s"'<>&#]|$))/g
+  return text.replaceAll(pair, (match, lead, key, value) =>
+    SECRET_PARAM.test(key) && value !== '***' && value !== '%2A%2A%2A' ? `${lead}${key}=***` : match)
 }

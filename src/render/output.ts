@@ -1,4 +1,5 @@
 import type {EmitEvent, ForwardEvent} from '../events/forward-event.js'
+import {redactEvent} from '../redact/redact-event.js'
 import {JsonRenderer} from './json-renderer.js'
 import {LineWriter} from './line-writer.js'
 import {TextRenderer, type Verbosity} from './text-renderer.js'
@@ -21,8 +22,10 @@ export class Output {
     const text = new TextRenderer((line) => this.#stderr.write(line), options.target, options.verbosity)
     const json = options.json ? new JsonRenderer((line) => this.#stdout.write(line)) : undefined
     this.emit = (event: ForwardEvent) => {
-      text.render(event)
-      json?.render(event)
+      // The last stop before any reader: whatever built a message, no credential leaves.
+      const safe = redactEvent(event)
+      text.render(safe)
+      json?.render(safe)
     }
   }
 

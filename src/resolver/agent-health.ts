@@ -1,4 +1,4 @@
-import {request as httpRequest} from 'node:http'
+import {request as httpRequest, type Agent} from 'node:http'
 import {request as httpsRequest} from 'node:https'
 
 import type {AgentAddress} from '../args/node-address.js'
@@ -17,12 +17,13 @@ export type HealthResult =
  * all. It never throws: the caller decides whether a silent agent matters.
  */
 export async function checkAgentHealth(
-  agent: AgentAddress, trust: TlsTrust, timeoutMs = HEALTH_TIMEOUT_MS,
+  agent: AgentAddress, trust: TlsTrust, timeoutMs = HEALTH_TIMEOUT_MS, via?: Agent,
 ): Promise<HealthResult> {
   const secure = agent.scheme === 'wss:'
   const request = secure ? httpsRequest : httpRequest
   return new Promise((resolve) => {
     const req = request({
+      agent: via,
       ca: secure ? trust.ca : undefined,
       host: agent.host,
       method: 'GET',

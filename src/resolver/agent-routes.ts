@@ -7,6 +7,7 @@ import type {ResolveAgentAnswer} from '../hooks/port-forward-hooks.js'
 import {forwardPath} from '../protocol/forward-path.js'
 import {redactUrl} from '../redact/redact-url.js'
 import type {AgentEndpoint} from '../tunnel/agent-endpoint.js'
+import type {ProxySettings} from '../proxy/proxy-settings.js'
 import type {DialFailure} from '../tunnel/dial-failure.js'
 import type {TlsTrust} from './tls-trust.js'
 
@@ -34,6 +35,8 @@ export interface AgentRoutesOptions {
   agent?: AgentAddress | PlacedAgent
   /** Asks the control plane again; given only when the agent came from it. */
   relocate?: () => Promise<PlacedAgent>
+  /** Which tunnels go through a proxy; none when left out. */
+  proxy?: ProxySettings
 }
 
 /**
@@ -66,11 +69,11 @@ export class AgentRoutes {
     const {target, trust} = this.#options
     const tls = {ca: trust.ca, rejectUnauthorized: trust.rejectUnauthorized}
     const answer = this.#options.routed?.get(remotePort)
-    if (answer) return {headers: answer.headers, tls, url: answer.url}
+    if (answer) return {agent: this.#agentFor(answer.url), headers: answer.headers, tls, url: answer.url}
 
     // Agents found on the control plane or through --node get no credentials at all.
     const url = `${this.shown(remotePort)}${forwardPath(target.project, target.service, remotePort)}`
-    return {tls, url}
+    return {agent: this.#agentFor(url), tls, url}
   }
 
   /** For the tunnel: another endpoint for a connection whose dial failed, if there is one. */
@@ -92,6 +95,10 @@ export class AgentRoutes {
     await this.#refreshing
     const next = this.endpointFor(remotePort)
     return sameUrl(next.url, failure.url) ? undefined : next
+  }
+
+  #agentFor(url: string) {
+    return this.#options.proxy?.agentFor(url, {tunnel: true})
   }
 
   async #refresh(): Promise<void> {

@@ -1,24 +1,37 @@
-import type {Got, RequestError} from 'got'
+import type {ClientRequest} from 'node:http'
+import type {Agent as HttpsAgent} from 'node:https'
+import type {Socket} from 'node:net'
+
+import type {CancelableRequest, Got, RequestError, Response} from 'got'
 
 import createDebug from 'debug'
 
 import {ControlPlaneError} from '../errors/index.js'
+import {describeProxy, type ProxySettings} from '../proxy/proxy-settings.js'
 import {describeProblem} from '../protocol/problem-details.js'
 import {redactUrl, redactUrls} from '../redact/redact-url.js'
 import type {ControlPlaneConfig} from './control-plane-config.js'
+import {DEFAULT_ATTEMPT_TIMEOUT_MS, showSeconds, type ResolveBudget} from './resolve-budget.js'
 import {certificateAdvice, isCertificateError} from './tls-trust.js'
 
 const debug = createDebug('caractrl:port-forward:control-plane')
 
-/** Bounds of one resolution; see `ControlPlaneClient`. */
-export interface RequestBudget {
+/** How each control-plane request is bounded, apart from the resolution's budget. */
+export interface ClientOptions {
   /** Longest wait for one attempt, headers and body included. */
   attemptTimeoutMs: number
-  /** Longest wait in all, retries and their pauses included. */
-  totalTimeoutMs: number
+  /** The proxy settings of the environment; requests go direct without them. */
+  proxy?: ProxySettings
 }
 
-export const DEFAULT_BUDGET: RequestBudget = {attemptTimeoutMs: 5000, totalTimeoutMs: 15_000}
+/** The longest pause a `Retry-After` may impose; a longer one is shortened to this. */
+export const MAX_RETRY_AFTER_MS = 2000
+
+/** Only reads are retried: repeating them cannot change anything on the control plane. */
+const IDEMPOTENT_METHODS = ['GET', 'HEAD', 'OPTIONS'] as const
+
+/** How far one attempt got, so that a timeout can say what was missing. */
+type Progress = {attempts: number; stage: 'connecting' | 'headers' | 'body'; bytes: number}
 
 /** A 404 or another refusal, with the status kept so the resolver can name what is missing. */
 export class ControlPlaneHttpError extends ControlPlaneError {
@@ -31,30 +44,33 @@ export class ControlPlaneHttpError extends ControlPlaneError {
 }
 
 /**
- * Reads resources from the control plane. GETs are retried on network failures and on 5xx,
- * a little, within one total budget, so that a flaky proxy costs a second and not a rerun,
- * and a dead control plane is reported within the budget, never later.
+ * Reads resources from the control plane. Reads are retried on network failures and on 5xx,
+ * a little, so that a flaky proxy costs a second and not a rerun; every attempt and pause of
+ * a resolution draws on its one `ResolveBudget`, so that a dead control plane is reported
+ * within that budget, never later.
  */
 export class ControlPlaneClient {
   #got: Got
   #config: ControlPlaneConfig
-  #budget: RequestBudget
+  #options: ClientOptions
 
-  private constructor(got: Got, config: ControlPlaneConfig, budget: RequestBudget) {
+  private constructor(got: Got, config: ControlPlaneConfig, options: ClientOptions) {
     this.#got = got
     this.#config = config
-    this.#budget = budget
+    this.#options = options
   }
 
   /** got is loaded here, on first use, so that `--node` and `--help` never pay for it. */
   static async create(
-    config: ControlPlaneConfig, budget: RequestBudget = DEFAULT_BUDGET,
+    config: ControlPlaneConfig, options: ClientOptions = {attemptTimeoutMs: DEFAULT_ATTEMPT_TIMEOUT_MS},
   ): Promise<ControlPlaneClient> {
     const {got} = await import('got')
     const headers: Record<string, string> = {...config.headers, accept: 'application/json'}
     if (config.token) headers.authorization = `Bearer ${config.token}`
 
+    const agent = options.proxy?.agentFor(config.url, {tunnel: false})
     const client = got.extend({
+      agent: {http: agent, https: agent as HttpsAgent | undefined},
       headers,
       https: {
         certificateAuthority: config.ca,
@@ -65,14 +81,22 @@ export class ControlPlaneClient {
         errorCodes: ['ETIMEDOUT', 'ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND',
           'ENETUNREACH', 'EAI_AGAIN'],
         limit: 2,
-        maxRetryAfter: 2000,
-        methods: ['GET'],
+        // got gives up outright on a Retry-After above its limit; the limit is lifted here so
+        // that `pauseBeforeRetry` can shorten the pause instead, and fit it in the budget.
+        maxRetryAfter: Number.MAX_SAFE_INTEGER,
+        methods: [...IDEMPOTENT_METHODS],
         statusCodes: [408, 429, 500, 502, 503, 504],
       },
       throwHttpErrors: false,
-      timeout: {request: budget.attemptTimeoutMs},
+      timeout: {request: options.attemptTimeoutMs},
     })
-    return new ControlPlaneClient(client, config, budget)
+    return new ControlPlaneClient(client, config, options)
+  }
+
+  /** The control plane's URL as messages show it, with the proxy in front of it if any. */
+  get shownAs(): string {
+    const choice = this.#options.proxy?.choose(this.#config.url)
+    return this.displayUrl + (choice ? ` (through ${describeProxy(choice)})` : '')
   }
 
   /** The URL of the control plane, safe to print. */
@@ -80,22 +104,33 @@ export class ControlPlaneClient {
     return redactUrl(this.#config.url)
   }
 
-  /** GETs `path` below the control-plane URL and returns the parsed JSON body. */
-  async getJson(path: string, signal: AbortSignal): Promise<unknown> {
+  /** GETs `path` below the control-plane URL within `budget`; returns the parsed JSON body. */
+  async getJson(path: string, budget: ResolveBudget): Promise<unknown> {
     const url = this.#resolve(path)
     debug('GET %s', redactUrl(url))
+    const progress: Progress = {attempts: 0, bytes: 0, stage: 'connecting'}
     let response
     try {
-      response = await this.#got.get(url, {signal})
+      const request = this.#got.get<string>(url, {
+        retry: {calculateDelay: ({computedValue}) => pauseBeforeRetry(computedValue, budget)},
+        signal: budget.signal,
+      })
+      track(request, progress)
+      response = await request
     } catch (error) {
-      throw this.#networkError(error as RequestError, path, signal)
+      throw this.#networkError(error as RequestError, path, budget, progress)
     }
 
-    const {body, statusCode, statusMessage} = response
-    debug('GET %s -> %d', redactUrl(url), statusCode)
+    const {body, headers, statusCode, statusMessage} = response
+    debug('GET %s -> %d after %d attempt(s)', redactUrl(url), statusCode, progress.attempts)
     if (statusCode < 200 || statusCode >= 300) {
       const problem = describeProblem(statusCode, statusMessage ?? '', body)
-      throw new ControlPlaneHttpError(statusCode, problem)
+      const retryAfter = headers['retry-after']?.slice(0, 40)
+      // A long Retry-After was shortened; saying what was asked explains the failure.
+      const asked = retryAfter ?
+        ` (it asked to retry after ${/^\d+$/.test(retryAfter) ? `${retryAfter}s` : retryAfter})` :
+        ''
+      throw new ControlPlaneHttpError(statusCode, problem + asked)
     }
 
     try {
@@ -103,20 +138,10 @@ export class ControlPlaneClient {
     } catch {
       throw new ControlPlaneError(
         'bad-answer',
-        `control plane at ${this.displayUrl} answered GET ${path} with a body that is not JSON: ` +
+        `control plane at ${this.shownAs} answered GET ${path} with a body that is not JSON: ` +
         'check that --server points at the control plane and not at a proxy page',
       )
     }
-  }
-
-  /** The bounds of every resolution, for messages and for polling. */
-  get budget(): RequestBudget {
-    return this.#budget
-  }
-
-  /** Starts the one budget that every request of a resolution shares. */
-  budgetSignal(): AbortSignal {
-    return AbortSignal.timeout(this.#budget.totalTimeoutMs)
   }
 
   #resolve(path: string): URL {
@@ -125,31 +150,41 @@ export class ControlPlaneClient {
     return new URL(path.replace(/^\//, ''), base)
   }
 
-  #networkError(error: RequestError, path: string, signal: AbortSignal): ControlPlaneError {
-    const where = `the control plane at ${this.displayUrl}`
+  #networkError(
+    error: RequestError, path: string, budget: ResolveBudget, progress: Progress,
+  ): ControlPlaneError {
+    const where = `the control plane at ${this.shownAs}`
     if (isCertificateError(error)) {
       const advice = certificateAdvice({caSource: this.#config.caSource, rejectUnauthorized: true})
       return new ControlPlaneError(
         'certificate',
-        `cannot verify the certificate of ${where} (${error.message}): ${advice}`,
+        `cannot verify the certificate of ${where} (${redactUrls(error.message)}): ${advice}`,
         {cause: error},
       )
     }
 
     const next = 'check --server, CARACTRL_SERVER or your caractrl login, then retry'
-    if (signal.aborted) {
-      const seconds = this.#budget.totalTimeoutMs / 1000
+    const attempts = progress.attempts === 1 ? '1 attempt' : `${progress.attempts} attempts`
+    if (budget.signal.aborted) {
+      const waited = budget.extendedMs > 0 ?
+        ` (plus ${showSeconds(budget.extendedMs)} of --running-timeout)` :
+        ''
       return new ControlPlaneError(
         'timeout',
-        `${where} did not answer GET ${path} within ${seconds}s (retries included): ${next}`,
+        `${where} did not answer GET ${path} within the ${showSeconds(budget.totalMs)} ` +
+        `--resolve-timeout${waited}: ${stageText(progress)} (${attempts}); ` +
+        `${next}, or allow more time with --resolve-timeout`,
         {cause: error},
       )
     }
 
     if (error.name === 'TimeoutError') {
-      const seconds = this.#budget.attemptTimeoutMs / 1000
+      const seconds = showSeconds(this.#options.attemptTimeoutMs)
       return new ControlPlaneError(
-        'timeout', `${where} did not answer GET ${path} within ${seconds}s: ${next}`, {cause: error},
+        'timeout',
+        `${where} did not answer GET ${path} within the ${seconds} --request-timeout: ` +
+        `${stageText(progress)} (${attempts}); ${next}`,
+        {cause: error},
       )
     }
 
@@ -157,5 +192,57 @@ export class ControlPlaneClient {
       `${error.code} ${error.message}` :
       error.message)
     return new ControlPlaneError('unreachable', `cannot reach ${where}: ${cause}; ${next}`, {cause: error})
+  }
+}
+
+/**
+ * The pause before the next attempt: got's backoff or the server's `Retry-After`, shortened
+ * to `MAX_RETRY_AFTER_MS`. No retry when the pause would outlast the budget: the answer in
+ * hand then says more than a timeout would.
+ */
+export function pauseBeforeRetry(computedMs: number, budget: ResolveBudget): number {
+  if (computedMs <= 0) return 0
+
+  const pauseMs = Math.min(computedMs, MAX_RETRY_AFTER_MS)
+  return pauseMs < budget.remainingMs() ? pauseMs : 0
+}
+
+/** Follows one request through its attempts: connected, headers in, body bytes so far. */
+function track(request: CancelableRequest<Response<string>>, progress: Progress): void {
+  request.on('request', (clientRequest: ClientRequest) => {
+    progress.attempts++
+    progress.stage = 'connecting'
+    progress.bytes = 0
+    clientRequest.once('socket', (socket: Socket) => {
+      if (!socket.connecting) {
+        progress.stage = 'headers'
+        return
+      }
+
+      socket.once('connect', () => {
+        progress.stage = 'headers'
+      })
+    })
+  })
+  // got reports progress from the moment the headers are in, and 'response' only at the end.
+  request.on('downloadProgress', ({transferred}: {transferred: number}) => {
+    progress.stage = 'body'
+    progress.bytes = transferred
+  })
+}
+
+function stageText(progress: Progress): string {
+  switch (progress.stage) {
+    case 'connecting': {
+      return 'the connection was never accepted'
+    }
+
+    case 'headers': {
+      return 'no response headers arrived'
+    }
+
+    case 'body': {
+      return `the body was still arriving, ${progress.bytes} bytes so far`
+    }
   }
 }

@@ -1,23 +1,41 @@
 import type {Config} from '@oclif/core'
 
 import {ControlPlaneError} from '../errors/index.js'
-import {collectAnswers, HookFailure, type HookAnswer} from '../hooks/collect-answers.js'
+import {
+  collectAnswers, HOOK_TIMEOUT_MS, HookFailure, type HookAnswer,
+} from '../hooks/collect-answers.js'
 import type {
   PortForwardHooks, ResolveAgentAnswer, ResolveAgentHookOptions,
 } from '../hooks/port-forward-hooks.js'
+import {redactUrls} from '../redact/redact-url.js'
+import {showSeconds, type ResolveBudget} from './resolve-budget.js'
 
 /**
- * Every answer to a hook event, in the order of `collectAnswers`. A handler that fails stops
- * the command with the handler's own message.
+ * Every answer to a hook event, in the order of `collectAnswers`. A handler that fails or
+ * takes too long stops the command with the handler's own message. Handlers run inside the
+ * resolution's budget: one may take 10 s at most, and never longer than what is left of it.
  */
 export async function hookAnswers(
-  config: Config, event: keyof PortForwardHooks & string, options: object,
+  config: Config, event: keyof PortForwardHooks & string, options: object, budget?: ResolveBudget,
 ): Promise<Array<HookAnswer<unknown>>> {
+  const left = budget?.remainingMs() ?? HOOK_TIMEOUT_MS
+  const timeoutMs = Math.max(1, Math.min(HOOK_TIMEOUT_MS, left))
   try {
-    return await collectAnswers(config, event, options)
+    return await collectAnswers(config, event, options, timeoutMs)
   } catch (error) {
     if (!(error instanceof HookFailure)) throw error
-    throw new ControlPlaneError('hook-failed', `${error.message} (from the ${event} hook of ${error.plugin})`)
+    if (error.timedOut) {
+      const limit = timeoutMs < HOOK_TIMEOUT_MS ?
+        `what was left of the ${showSeconds(budget!.totalMs)} --resolve-timeout` :
+        'the longest a handler may take'
+      throw new ControlPlaneError('hook-timeout',
+        `the ${event} hook of ${error.plugin} did not answer within ${showSeconds(timeoutMs)}, ` +
+        `${limit}: check that plugin, or pass --server or --node`)
+    }
+
+    // A host's message may quote its own settings; no secret of theirs is printed either.
+    throw new ControlPlaneError('hook-failed',
+      `${redactUrls(error.message)} (from the ${event} hook of ${error.plugin})`)
   }
 }
 
@@ -27,12 +45,13 @@ export async function hookAnswers(
  */
 export async function routedPorts(
   config: Config, ports: number[], options: Omit<ResolveAgentHookOptions, 'port'>,
+  budget?: ResolveBudget,
 ): Promise<{routed: Map<number, ResolveAgentAnswer>; warnings: string[]}> {
   const routed = new Map<number, ResolveAgentAnswer>()
   const warnings: string[] = []
   const unique = [...new Set(ports)]
   const answers = await Promise.all(unique.map((port) =>
-    hookAnswers(config, 'caractrl:resolve-agent', {...options, port})))
+    hookAnswers(config, 'caractrl:resolve-agent', {...options, port}, budget)))
 
   for (const [index, port] of unique.entries()) {
     const [chosen, ...others] = answers[index].map((answer) => checkAgentAnswer(answer))
@@ -68,6 +87,9 @@ function checkAgentAnswer(entry: HookAnswer<unknown>): HookAnswer<ResolveAgentAn
   if (!url || (url.protocol !== 'ws:' && url.protocol !== 'wss:')) {
     throw bad('with a url that is not ws:// or wss://')
   }
+
+  // The WebSocket client refuses such a URL only when it dials, far from this message.
+  if (url.hash) throw bad('with a url that has a #fragment')
 
   if (answer.headers !== undefined) {
     const values = typeof answer.headers === 'object' && answer.headers !== null ?

@@ -3,6 +3,7 @@ import {ControlPlaneError, TargetError} from '../errors/index.js'
 import type {EmitEvent} from '../events/forward-event.js'
 import {DEFAULT_AGENT_PORT} from '../protocol/forward-path.js'
 import {ControlPlaneClient, ControlPlaneHttpError} from './control-plane-client.js'
+import type {ResolveBudget} from './resolve-budget.js'
 import {waitForRunning} from './wait-for-running.js'
 
 /** The agent that serves a project, as the control plane places it. */
@@ -18,6 +19,8 @@ export interface ResolvedAgent {
 export interface ResolveOptions {
   /** Longest wait for a Pending or Scheduled project; 0 fails at once. */
   runningTimeoutMs: number
+  /** Every request draws on it; waiting for Running pushes it back by `runningTimeoutMs`. */
+  budget: ResolveBudget
   emit: EmitEvent
 }
 
@@ -29,9 +32,10 @@ export async function resolveAgent(
   client: ControlPlaneClient, target: Target, options: ResolveOptions,
 ): Promise<ResolvedAgent> {
   const {project: name, service} = target
+  const {budget} = options
   const path = `/api/v1/projects/${encodeURIComponent(name)}`
   const fetchProject = async () => {
-    const project = await fetchResource(client, path, client.budgetSignal(), `project "${name}"`,
+    const project = await fetchResource(client, path, budget, `project "${name}"`,
       'check the name with caractrl')
     // A wrong service name fails before any wait: waiting would not fix it.
     checkService(name, service, objectAt(project, 'spec'))
@@ -44,12 +48,14 @@ export async function resolveAgent(
   }
 
   const project = await waitForRunning(fetchProject, view, {
-    emit: options.emit, project: name, timeoutMs: options.runningTimeoutMs,
+    emit: options.emit,
+    onWaiting: () => budget.extend(options.runningTimeoutMs),
+    project: name,
+    timeoutMs: options.runningTimeoutMs,
   })
   const nodeName = view(project).nodeRef!
-  const signal = client.budgetSignal()
   const node = await fetchResource(client, `/api/v1/nodes/${encodeURIComponent(nodeName)}`,
-    signal, `node "${nodeName}" of project "${name}"`,
+    budget, `node "${nodeName}" of project "${name}"`,
     'retry if the project is moving, or reach the agent directly with --node host:port')
   const network = objectAt(objectAt(node, 'status'), 'network')
   const host = stringAt(network, 'ip')
@@ -78,22 +84,22 @@ export async function resolveAgent(
 
 /** GETs one resource; `ifMissing` is the advice given when the control plane answers 404. */
 async function fetchResource(
-  client: ControlPlaneClient, path: string, signal: AbortSignal, what: string, ifMissing: string,
+  client: ControlPlaneClient, path: string, budget: ResolveBudget, what: string, ifMissing: string,
 ): Promise<Record<string, unknown>> {
   let body: unknown
   try {
-    body = await client.getJson(path, signal)
+    body = await client.getJson(path, budget)
   } catch (error) {
     if (error instanceof ControlPlaneHttpError && error.status === 404) {
       throw new TargetError(
         'not-found',
-        `${what} was not found on the control plane at ${client.displayUrl} (${error.message}): ` +
+        `${what} was not found on the control plane at ${client.shownAs} (${error.message}): ` +
         ifMissing,
       )
     }
 
     if (error instanceof ControlPlaneHttpError) {
-      throw new ControlPlaneHttpError(error.status, `control plane at ${client.displayUrl} ` +
+      throw new ControlPlaneHttpError(error.status, `control plane at ${client.shownAs} ` +
         `${refusal(error.status)} ${what}: ${error.message}; ${advice(error.status)}`)
     }
 
@@ -103,7 +109,7 @@ async function fetchResource(
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ControlPlaneError(
       'bad-answer',
-      `control plane at ${client.displayUrl} answered with something that is not ${what}: ` +
+      `control plane at ${client.shownAs} answered with something that is not ${what}: ` +
       'check that --server points at the control plane',
     )
   }

@@ -22,6 +22,8 @@ export interface WaitOptions {
   /** 0 does not wait: a project that is not Running fails at once. */
   timeoutMs: number
   emit: EmitEvent
+  /** Called once, when the project turns out to be waiting and the wait begins. */
+  onWaiting?: () => void
 }
 
 /**
@@ -52,6 +54,7 @@ export async function waitForRunning<T>(
     if (timeoutMs === 0) throw notReady(project, phase)
     if (remainingMs <= 0) throw timedOut(project, state!, timeoutMs)
 
+    if (shown === undefined) options.onWaiting?.()
     if (state !== shown) {
       emit({
         message: shown === undefined ?

@@ -1,3 +1,5 @@
+import type {Agent} from 'node:http'
+
 /**
  * Everything the tunnel needs to open one stream: the forward URL of the agent and what to
  * send with the upgrade. How it was found (control plane, `--node`, a host hook) is not the
@@ -10,4 +12,6 @@ export interface AgentEndpoint {
   headers?: Record<string, string>
   /** TLS settings for `wss:`. */
   tls?: {ca?: string | Buffer; rejectUnauthorized?: boolean}
+  /** Dials through this agent (a proxy) instead of connecting directly. */
+  agent?: Agent
 }

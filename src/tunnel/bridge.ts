@@ -121,6 +121,7 @@ export class Bridge {
     let ws: WebSocket
     try {
       ws = new WebSocket(endpoint.url, {
+        agent: endpoint.agent,
         ca: endpoint.tls?.ca,
         followRedirects: false,
         handshakeTimeout: this.#connectTimeoutMs,

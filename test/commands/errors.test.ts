@@ -124,6 +124,7 @@ describe('port-forward explains why the control plane cannot place the target', 
   ]
   for (const [what, target, message] of cases) {
     it(`with exit 4 for ${what}`, async () => {
+      // Without waiting, a project that is not Running fails at once with its phase.
       const run = await runPortForward([target, '5432', '--server', plane.url, '--running-timeout', '0'])
       assert.match(errorLine(run), message)
       assert.equal(run.exit, 4)

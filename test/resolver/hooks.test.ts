@@ -128,4 +128,68 @@ describe('port-forward asks the host CLI through hooks', () => {
     assert.match(result.stderr,
       /^Error: the caractrl:resolve-agent hook of caractrl-plugin-other answered with a url that is not ws:\/\/ or wss:\/\//m)
   })
+
+  it('stops when a handler outlasts what is left of --resolve-timeout, naming the plugin', async () => {
+    const started = Date.now()
+    const result = await runCli(['port-forward', 'shop/db', '5432', '--resolve-timeout', '1s'],
+      host.env({'root:control-plane': {answer: {token: TOKEN, url: plane.url}, delayMs: 8000}}), host.bin)
+    assert.equal(result.code, 3)
+    assert.equal(result.stderr, 'Error: the caractrl:control-plane hook of caractrl-fixture-host ' +
+      'did not answer within 1s, what was left of the 1s --resolve-timeout: check that plugin, ' +
+      'or pass --server or --node\n')
+    assert.equal(plane.calls.length, 0, 'a slow handler is not replaced by the defaults')
+    assert.ok(Date.now() - started < 6000, 'it did not wait for the handler')
+  })
+
+  it('stops when a resolve-agent handler times out, too', async () => {
+    const result = await runCli(['port-forward', 'shop/db', '5432', '--resolve-timeout', '1500ms'],
+      host.env({
+        'other:resolve-agent': {answer: {url: 'ws://127.0.0.1:9/x'}, delayMs: 5000},
+        'root:control-plane': {answer: {token: TOKEN, url: plane.url}},
+      }), host.bin)
+    assert.equal(result.code, 3)
+    assert.match(result.stderr,
+      /^Error: the caractrl:resolve-agent hook of caractrl-plugin-other did not answer within [\d.]+s, /m)
+    assert.equal(plane.calls.length, 0)
+  })
+
+  it('stops with the message of a resolve-agent handler that fails', async () => {
+    const result = await runCli(['port-forward', 'shop/db', '5432'], host.env({
+      'other:resolve-agent': {fail: 'tunnel broker is down'},
+      'root:control-plane': {answer: {token: TOKEN, url: plane.url}},
+    }), host.bin)
+    assert.equal(result.code, 3)
+    assert.equal(result.stderr,
+      'Error: tunnel broker is down (from the caractrl:resolve-agent hook of caractrl-plugin-other)\n')
+    assert.equal(plane.calls.length, 0)
+  })
+
+  const malformed: Array<[string, string, unknown, RegExp]> = [
+    ['a bare string', 'control-plane', 'http://127.0.0.1:9', /answered without a url/],
+    ['a url that is a number', 'control-plane', {url: 8080}, /answered without a url/],
+    ['a token that is not a string', 'control-plane', {token: 42, url: NOWHERE},
+      /answered a token that is not a string/],
+    ['headers that are not strings', 'control-plane', {headers: {'x-a': 1}, url: NOWHERE},
+      /answered headers that are not strings/],
+    ['a ca without a certificate', 'control-plane', {ca: 'not a pem', url: NOWHERE},
+      /answered a ca without a PEM certificate/],
+    ['a resolve-agent answer without a url', 'resolve-agent', {headers: {}},
+      /answered without a url/],
+    ['resolve-agent headers that are not strings', 'resolve-agent',
+      {headers: {'x-a': ['b']}, url: 'ws://127.0.0.1:9/x'}, /answered headers that are not strings/],
+  ]
+  for (const [what, event, answer, message] of malformed) {
+    it(`stops on ${what}, naming the plugin and the event`, async () => {
+      const handlers = event === 'control-plane' ?
+        {'other:control-plane': {answer}} :
+        {'other:resolve-agent': {answer}, 'root:control-plane': {answer: {token: TOKEN, url: plane.url}}}
+      const result = await runCli(['port-forward', 'shop/db', '5432'], host.env(handlers), host.bin)
+      assert.equal(result.code, 3)
+      const lines = result.stderr.split('\n').filter(Boolean)
+      assert.equal(lines.length, 1, result.stderr)
+      assert.match(lines[0], new RegExp(`^Error: the caractrl:${event} hook of caractrl-plugin-other `))
+      assert.match(lines[0], message)
+      assert.equal(plane.calls.length, 0)
+    })
+  }
 })

@@ -93,7 +93,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = 
 function cleanEnv(): NodeJS.ProcessEnv {
   const env = {...process.env}
   for (const key of Object.keys(env)) {
-    if (key.startsWith('CARACTRL_') || key === 'DEBUG') delete env[key]
+    if (key.startsWith('CARACTRL_') || key === 'DEBUG' || /^(https?|no)_proxy$/i.test(key)) delete env[key]
   }
 
   return env
