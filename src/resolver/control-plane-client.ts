@@ -33,6 +33,12 @@ const IDEMPOTENT_METHODS = ['GET', 'HEAD', 'OPTIONS'] as const
 /** How far one attempt got, so that a timeout can say what was missing. */
 type Progress = {attempts: number; stage: 'connecting' | 'headers' | 'body'; bytes: number}
 
+/**
+ * Largest control-plane answer read. Projects and nodes are a few KiB; anything far larger
+ * is not one, and reading it all would hold it all in memory.
+ */
+export const MAX_ANSWER_BYTES = 1024 * 1024
+
 /** A 404 or another refusal, with the status kept so the resolver can name what is missing. */
 export class ControlPlaneHttpError extends ControlPlaneError {
   readonly status: number
@@ -116,8 +122,20 @@ export class ControlPlaneClient {
         signal: budget.signal,
       })
       track(request, progress)
+      request.on('downloadProgress', ({transferred}: {transferred: number}) => {
+        if (transferred > MAX_ANSWER_BYTES) request.cancel()
+      })
       response = await request
     } catch (error) {
+      if (progress.bytes > MAX_ANSWER_BYTES) {
+        throw new ControlPlaneError(
+          'answer-too-large',
+          `control plane at ${this.shownAs} answered GET ${path} with more than ` +
+          `${MAX_ANSWER_BYTES / 1024 / 1024} MiB, far more than a project or node: ` +
+          'check that --server points at the control plane',
+        )
+      }
+
       throw this.#networkError(error as RequestError, path, budget, progress)
     }
 

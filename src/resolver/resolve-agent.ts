@@ -1,3 +1,5 @@
+import {isIP} from 'node:net'
+
 import type {Target} from '../args/target.js'
 import {ControlPlaneError, TargetError} from '../errors/index.js'
 import type {EmitEvent} from '../events/forward-event.js'
@@ -67,10 +69,27 @@ export async function resolveAgent(
     )
   }
 
+  if (!isValidHost(host)) {
+    throw new ControlPlaneError(
+      'bad-node-address',
+      `node "${nodeName}" reports an address that is not an IP address or host name ` +
+      `(status.network.ip "${host.slice(0, 80)}"): reach its agent directly with --node host:port`,
+    )
+  }
+
   const warnings: string[] = []
   const reported = network?.agentPort
   let port = DEFAULT_AGENT_PORT
-  if (typeof reported === 'number' && Number.isInteger(reported) && reported > 0 && reported < 65_536) {
+  if (reported !== undefined && reported !== null && reported !== 0 && !isPort(reported)) {
+    throw new ControlPlaneError(
+      'bad-node-address',
+      `node "${nodeName}" reports an agent port that is not one ` +
+      `(status.network.agentPort ${JSON.stringify(reported).slice(0, 40)}): ` +
+      'reach its agent directly with --node host:port',
+    )
+  }
+
+  if (isPort(reported)) {
     port = reported
   } else {
     warnings.push(
@@ -80,6 +99,18 @@ export async function resolveAgent(
   }
 
   return {host, node: nodeName, port, warnings}
+}
+
+function isPort(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value < 65_536
+}
+
+// A DNS name of letters, digits, hyphens and dots, or an IP address; nothing that could
+// change the URL it is put into.
+const HOST_NAME = /^(?=.{1,253}$)[a-z\d]([a-z\d-]*[a-z\d])?(\.[a-z\d]([a-z\d-]*[a-z\d])?)*$/i
+
+function isValidHost(host: string): boolean {
+  return isIP(host) !== 0 || HOST_NAME.test(host)
 }
 
 /** GETs one resource; `ifMissing` is the advice given when the control plane answers 404. */

@@ -128,6 +128,44 @@ describe('resolveAgent', () => {
     assert.match(await failure(plane, ExitCode.Target, 'no-node-address'), /^node "node-b" reports no address/)
   })
 
+  for (const agentPort of [99_999, -1, '9090', 1.5]) {
+    it(`refuses a node that reports agentPort ${JSON.stringify(agentPort)}`, async () => {
+      plane.addProject('shop', {node: 'node-b'})
+      plane.addNode('node-b', {agentPort: agentPort as number, ip: '10.0.0.8'})
+      assert.match(await failure(plane, ExitCode.ControlPlane, 'bad-node-address'),
+        /^node "node-b" reports an agent port that is not one .*--node host:port$/)
+    })
+  }
+
+  for (const ip of ['127.0.0.1/evil?x=', 'a b', 'host:80', '']) {
+    it(`refuses a node that reports the address ${JSON.stringify(ip)}`, async () => {
+      plane.addProject('shop', {node: 'node-b'})
+      plane.addNode('node-b', {agentPort: 9090, ip})
+      const reason = ip === '' ? 'no-node-address' : 'bad-node-address'
+      const exit = ip === '' ? ExitCode.Target : ExitCode.ControlPlane
+      assert.match(await failure(plane, exit, reason), /^node "node-b" reports (an|no) address/)
+    })
+  }
+
+  it('stops reading an answer far larger than a project, without holding it', async () => {
+    plane.override = (_request, response) => {
+      response.writeHead(200, {'content-type': 'application/json'})
+      const chunk = Buffer.alloc(64 * 1024, 0x20)
+      const pump = () => {
+        while (response.write(chunk)) { /* fill the socket */ }
+        response.once('drain', pump)
+      }
+
+      response.on('error', () => {})
+      response.on('close', () => response.removeAllListeners('drain'))
+      pump()
+      return true
+    }
+
+    assert.match(await failure(plane, ExitCode.ControlPlane, 'answer-too-large'),
+      /^control plane at .* answered GET \/api\/v1\/projects\/shop with more than 1 MiB/)
+  })
+
   for (const agentPort of [undefined, 0]) {
     it(`uses port 9090 with a warning when the node reports agentPort ${agentPort}`, async () => {
       plane.addProject('shop', {node: 'node-b'})
