@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {createServer, type AddressInfo, type Server} from 'node:net'
 
 import {errorLine, runPortForward} from '../support/run-command.js'
+import {TestAgent} from '../support/test-agent.js'
 import {TestControlPlane} from '../support/test-control-plane.js'
 
 const HOOK_TOKEN = 'tok-hook-7f3a9c'
@@ -24,12 +25,16 @@ describe('the caractrl:control-plane hook', () => {
   let plane: TestControlPlane
   let decoy: TestControlPlane
   let held: Server
+  let agent: TestAgent
   let ports: string[]
 
   before(async () => {
-    [plane, decoy, held] = await Promise.all([TestControlPlane.start(), TestControlPlane.start(), holdPort()])
+    [plane, decoy, held, agent] = await Promise.all([
+      TestControlPlane.start(), TestControlPlane.start(), holdPort(), TestAgent.start(),
+    ])
     plane.addProject('shop', {node: 'node-a', services: ['db']})
-    plane.addNode('node-a', {agentPort: 9191, ip: '127.0.0.1'})
+    // An agent that answers its health check, so that the run's only line is the bind error.
+    plane.addNode('node-a', {agentPort: agent.port, ip: '127.0.0.1'})
     // Resolution succeeding is shown by the run getting as far as binding the local port.
     ports = ['shop/db', `${(held.address() as AddressInfo).port}:5432`]
   })
@@ -42,7 +47,7 @@ describe('the caractrl:control-plane hook', () => {
 
   after(async () => {
     held.close()
-    await Promise.all([plane.close(), decoy.close()])
+    await Promise.all([plane.close(), decoy.close(), agent.close()])
   })
 
   /** Asserts the run resolved the agent through `plane` with `token`, then failed to bind. */
@@ -142,7 +147,7 @@ describe('the caractrl:control-plane hook', () => {
   })
 
   it('is not consulted when --node names the agent', async () => {
-    const run = await runPortForward([...ports, '--node', '127.0.0.1:9191'], {
+    const run = await runPortForward([...ports, '--node', `127.0.0.1:${agent.port}`], {
       hooks: {[EVENT]: `${FIXTURES}/fail-control-plane.ts`},
     })
     assert.match(errorLine(run), /^Error: cannot listen on 127\.0\.0\.1:\d+: /)
