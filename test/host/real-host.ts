@@ -102,6 +102,8 @@ async function build(kind: HostKind): Promise<RealHost | string> {
         CARACTRL_CACHE_DIR: join(home, 'cache'),
         CARACTRL_CONFIG_DIR: join(home, 'config'),
         CARACTRL_DATA_DIR: join(home, 'data'),
+        // Under CI=true oclif colours its output even into a pipe; the tests read plain text.
+        NO_COLOR: '1',
         OCLIF_SKIP_NEW_VERSION_CHECK: 'true',
         PATH: path,
         XDG_CACHE_HOME: join(home, 'xdg-cache'),
