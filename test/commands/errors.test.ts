@@ -137,8 +137,9 @@ describe('port-forward explains why the control plane cannot place the target', 
       const run = await runPortForward(['shop/db', '5432'],
         {env: {CARACTRL_SERVER: `http://me:pw-9f1c@127.0.0.1:${port}/?token=tok-query`}})
       const line = errorLine(run)
+      // got 14 on Node.js 24.20 and later reports a refused connection under another code.
       assert.match(line, new RegExp('^Error: cannot reach the control plane at ' +
-        `http://\\*\\*\\*@127\\.0\\.0\\.1:${port}/\\?token=\\*\\*\\*: .*ECONNREFUSED.*; check --server`))
+        `http://\\*\\*\\*@127\\.0\\.0\\.1:${port}/\\?token=\\*\\*\\*: .*(ECONNREFUSED|ERR_SOCKET_CLOSED_BEFORE_CONNECTION).*; check --server`))
       assert.doesNotMatch(line, /pw-9f1c|tok-query/)
       assert.equal(run.exit, 3)
     })

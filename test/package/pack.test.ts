@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {mkdtemp, readdir, rm} from 'node:fs/promises'
+import {mkdtemp, readFile, readdir, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -55,6 +55,21 @@ describe('npm pack', function () {
 
   it('leaves no manifest behind in the working tree', () => {
     assert.equal(existsSync(join(ROOT, 'oclif.manifest.json')), false)
+  })
+
+  it('ships npm-shrinkwrap.json and carries every run-time dependency inside', async () => {
+    assert.ok(files.includes('package/npm-shrinkwrap.json'))
+    const pjson = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
+    for (const name of Object.keys(pjson.dependencies)) {
+      assert.ok(files.includes(`package/node_modules/${name}/package.json`), `${name} is not bundled`)
+    }
+  })
+
+  it('names an exact version of every run-time dependency', async () => {
+    const {dependencies} = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
+    const ranges = Object.entries(dependencies).filter(([, version]) =>
+      !/^\d+\.\d+\.\d+$/.test(version as string))
+    assert.deepEqual(ranges, [])
   })
 
   it('keeps sources and tests out of the package', () => {

@@ -104,7 +104,7 @@ describe('port-forward through an HTTP proxy', () => {
       {CARACTRL_SERVER: plane.url, HTTP_PROXY: dead})
     assert.equal(result.code, 3)
     assert.match(result.stderr, new RegExp(`^Error: cannot reach the control plane at ` +
-      `http://127\\.0\\.0\\.1:\\d+/ \\(through the proxy ${dead}/ from HTTP_PROXY\\): .*ECONNREFUSED`, 'm'))
+      `http://127\\.0\\.0\\.1:\\d+/ \\(through the proxy ${dead}/ from HTTP_PROXY\\): .*(ECONNREFUSED|ERR_SOCKET_CLOSED_BEFORE_CONNECTION)`, 'm'))
   })
 
   it('names the proxy when it refuses the control plane', async () => {

@@ -9,7 +9,10 @@ export interface Exit {
   signal: NodeJS.Signals | null
 }
 
-/** A `port-forward` process started by a test; `bin` may name another host CLI's entry. */
+/**
+ * A `port-forward` process started by a test; `bin` may name another host CLI's entry, and
+ * `node` another Node.js to run it with.
+ */
 export class RunningCli {
   readonly child: ChildProcess
   readonly exited: Promise<Exit>
@@ -17,8 +20,8 @@ export class RunningCli {
   stderr = ''
   #waiters: Array<() => void> = []
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}, bin = BIN) {
-    this.child = spawn(process.execPath, [bin, ...args], {
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, bin = BIN, node = process.execPath) {
+    this.child = spawn(node, [bin, ...args], {
       env: {...cleanEnv(), ...env},
       stdio: ['pipe', 'pipe', 'pipe'],
     })
@@ -79,11 +82,9 @@ export class RunningCli {
 }
 
 /** Runs the CLI to completion. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = BIN): Promise<Exit & {
-  stdout: string
-  stderr: string
-}> {
-  const cli = new RunningCli(args, env, bin)
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = BIN,
+  node = process.execPath): Promise<Exit & {stdout: string; stderr: string}> {
+  const cli = new RunningCli(args, env, bin, node)
   cli.child.stdin!.end()
   const exit = await cli.exited
   return {...exit, stderr: cli.stderr, stdout: cli.stdout}
