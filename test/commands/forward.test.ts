@@ -31,19 +31,27 @@ describe('port-forward carries bytes end to end', () => {
     await Promise.all([plane.close(), agent.close(), target.close()])
   })
 
-  it('resolves the agent through the control plane and echoes 64 MiB intact', async () => {
-    cli = new RunningCli(['port-forward', 'shop/db', String(target.port), '0'],
-      {CARACTRL_SERVER: plane.url})
-    const [port] = await cli.ready()
-    const payload = randomPayload(64 * MiB)
-    assert.equal(await echoThrough(port, payload), sha256(payload))
-  })
+  // The same transfers with the agent found through the control plane and given with --node.
+  const modes: Array<[string, () => {args: string[]; env: NodeJS.ProcessEnv}]> = [
+    ['through the control plane', () => ({args: [], env: {CARACTRL_SERVER: plane.url}})],
+    ['with --node', () => ({args: ['--node', agent.address], env: {}})],
+  ]
+  for (const [how, mode] of modes) {
+    it(`echoes 64 MiB intact through one connection, ${how}`, async () => {
+      const {args, env} = mode()
+      cli = new RunningCli(['port-forward', 'shop/db', `0:${target.port}`, ...args], env)
+      const [port] = await cli.ready()
+      const payload = randomPayload(64 * MiB)
+      assert.equal(await echoThrough(port, payload), sha256(payload))
+    })
 
-  it('carries 50 concurrent connections through --node, each intact', async () => {
-    cli = new RunningCli(['port-forward', 'shop/db', `0:${target.port}`, '--node', agent.address])
-    const [port] = await cli.ready()
-    const payloads = Array.from({length: 50}, () => randomPayload(MiB))
-    const hashes = await Promise.all(payloads.map((payload) => echoThrough(port, payload)))
-    assert.deepEqual(hashes, payloads.map((payload) => sha256(payload)))
-  })
+    it(`carries 50 concurrent connections, each intact, ${how}`, async () => {
+      const {args, env} = mode()
+      cli = new RunningCli(['port-forward', 'shop/db', `0:${target.port}`, ...args], env)
+      const [port] = await cli.ready()
+      const payloads = Array.from({length: 50}, () => randomPayload(MiB))
+      const hashes = await Promise.all(payloads.map((payload) => echoThrough(port, payload)))
+      assert.deepEqual(hashes, payloads.map((payload) => sha256(payload)))
+    })
+  }
 })

@@ -259,6 +259,39 @@ describe('exit statuses', () => {
     assert.match(cli.stdout, /Forward local ports to a port of a service/)
   })
 
+  it('exits 1 on an unexpected failure, with one line that says to rerun with DEBUG', async () => {
+    const agent = await TestAgent.start()
+    try {
+      const broken = fileURLToPath(new URL('../fixtures/break-signals.js', import.meta.url))
+      const cli = new RunningCli(['port-forward', 'shop/db', '5432', '--node', agent.address],
+        {NODE_OPTIONS: `--import=${broken}`})
+      assert.equal((await cli.exited).code, 1)
+      assert.match(cli.stderr,
+        /^Error: unexpected failure: signals are broken in this process; rerun with DEBUG=caractrl:\* .*report it$/m)
+      assert.doesNotMatch(cli.stderr, /\n\s+at /)
+    } finally {
+      await agent.close()
+    }
+  })
+
+  it('needs --allow-non-loopback to listen beyond loopback with --output json', async () => {
+    const refused = new RunningCli(['port-forward', 'shop/db', '5432', '--address', '0.0.0.0',
+      '--output', 'json', '--node', '127.0.0.1:9'])
+    assert.equal((await refused.exited).code, 2)
+    assert.match(refused.stderr, /--address 0\.0\.0\.0 can be reached from other machines: add --allow-non-loopback/)
+
+    const agent = await TestAgent.start()
+    const allowed = new RunningCli(['port-forward', 'shop/db', '0:5432', '--address', '0.0.0.0',
+      '--output', 'json', '--allow-non-loopback', '--node', agent.address])
+    try {
+      await allowed.waitFor(/"type":"ready"/, 15_000, 'stdout')
+      assert.match(allowed.stdout, /"message":"listening on 0\.0\.0\.0: [^"]*","type":"warning"/)
+    } finally {
+      await allowed.kill()
+      await agent.close()
+    }
+  })
+
   it('exits 2 on a usage error', async () => {
     const cli = new RunningCli(['port-forward', 'shop/db', '1', '2', '3'])
     assert.equal((await cli.exited).code, 2)
