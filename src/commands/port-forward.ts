@@ -54,11 +54,26 @@ listened on; 6 stopped with connections cut; 7 the --stdio stream failed.`
   ]
 
   static examples = [
-    {command: '<%= config.bin %> <%= command.id %> shop/db 5432', description: 'Reach shop/db\'s port 5432 at 127.0.0.1:5432.'},
-    {command: '<%= config.bin %> <%= command.id %> shop/db 5432 15432', description: 'The same at local port 15432 (REMOTE_PORT first).'},
-    {command: '<%= config.bin %> <%= command.id %> shop/db 15432:5432', description: 'The same in kubectl\'s order (LOCAL:REMOTE).'},
-    {command: '<%= config.bin %> <%= command.id %> shop/web 8080:80 :9229', description: 'Two ports; the system chooses the second local port.'},
-    {command: '<%= config.bin %> <%= command.id %> shop/db 5432 --node 10.0.0.7:9090', description: 'Skip the control plane and use this agent.'},
+    {
+      command: '<%= config.bin %> <%= command.id %> shop/db 5432',
+      description: 'Reach shop/db\'s port 5432 at 127.0.0.1:5432.',
+    },
+    {
+      command: '<%= config.bin %> <%= command.id %> shop/db 5432 15432',
+      description: 'The same at local port 15432 (REMOTE_PORT first).',
+    },
+    {
+      command: '<%= config.bin %> <%= command.id %> shop/db 15432:5432',
+      description: 'The same in kubectl\'s order (LOCAL:REMOTE).',
+    },
+    {
+      command: '<%= config.bin %> <%= command.id %> shop/web 8080:80 :9229',
+      description: 'Two ports; the system chooses the second local port.',
+    },
+    {
+      command: '<%= config.bin %> <%= command.id %> shop/db 5432 --node 10.0.0.7:9090',
+      description: 'Skip the control plane and use this agent.',
+    },
   ]
 
   static strict = false
@@ -138,7 +153,8 @@ listened on; 6 stopped with connections cut; 7 the --stdio stream failed.`
     }),
     'ping-interval': Flags.string({
       default: '20s',
-      description: 'Keepalive ping on every tunnel; a tunnel whose agent stops answering is closed. 0 turns it off.',
+      description: 'Keepalive ping on every tunnel; a tunnel whose agent stops answering is ' +
+        'closed. 0 turns it off.',
       helpValue: 'DURATION',
     }),
     'drain-timeout': Flags.string({

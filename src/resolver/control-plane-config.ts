@@ -151,7 +151,10 @@ function checkAnswer(entry: HookAnswer<unknown>): HookAnswer<ControlPlaneAnswer>
     'update that plugin, or pass --server',
   )
   if (typeof answer !== 'object' || typeof answer.url !== 'string') throw bad('without a url')
-  if (answer.token !== undefined && typeof answer.token !== 'string') throw bad('a token that is not a string')
+  if (answer.token !== undefined && typeof answer.token !== 'string') {
+    throw bad('a token that is not a string')
+  }
+
   if (answer.ca !== undefined && typeof answer.ca !== 'string') throw bad('a ca that is not a PEM string')
   if (answer.headers !== undefined) {
     const values = typeof answer.headers === 'object' && answer.headers !== null ?

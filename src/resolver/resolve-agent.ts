@@ -177,7 +177,8 @@ function checkService(project: string, service: string, spec: Record<string, unk
   )
 }
 
-function objectAt(value: Record<string, unknown> | undefined, key: string): Record<string, unknown> | undefined {
+function objectAt(value: Record<string, unknown> | undefined, key: string):
+Record<string, unknown> | undefined {
   const child = value?.[key]
   return typeof child === 'object' && child !== null && !Array.isArray(child) ?
     child as Record<string, unknown> :

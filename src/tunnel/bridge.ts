@@ -8,8 +8,8 @@ import {redactUrl} from '../redact/redact-url.js'
 import type {AgentEndpoint} from './agent-endpoint.js'
 import type {DialFailure, Redial} from './dial-failure.js'
 import {
-  CLOSE_TIMEOUT_MS, DRAINING_HALF_CLOSE_IDLE_MS, HALF_CLOSE_IDLE_MS, HIGH_WATER_BYTES, LOW_WATER_BYTES, MAX_INBOUND_MESSAGE,
-  MAX_OUTBOUND_MESSAGE,
+  CLOSE_TIMEOUT_MS, DRAINING_HALF_CLOSE_IDLE_MS, HALF_CLOSE_IDLE_MS, HIGH_WATER_BYTES,
+  LOW_WATER_BYTES, MAX_INBOUND_MESSAGE, MAX_OUTBOUND_MESSAGE,
 } from './limits.js'
 import {describeRefusal} from './refusal.js'
 import {streamEnd} from './stream-end.js'
