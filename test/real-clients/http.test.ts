@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 
-import {ClientLoop} from '../support/client-loop.js'
+import {type ClientLoop, redisSideTraffic} from '../support/client-loop.js'
 import {CurlDownload, curlMissing, curlPath} from '../support/curl.js'
 import {failedConnections, ForwardStack, type Forward} from '../support/forward-stack.js'
 import {ByteServer, pseudoRandomBytes, pseudoRandomSha256} from '../support/http-server.js'
@@ -37,10 +37,7 @@ describe('curl through port-forward', function () {
       stack.forward('web', http.port), stack.forward('cache', redis.port),
     ])
 
-    // Traffic on a second forward from another process for as long as these tests run.
-    side = new ClientLoop(redisTool('redis-cli'),
-      ['-h', '127.0.0.1', '-p', String(cache.port), 'INCR', 'rounds'], /^\d+\n$/)
-    side.start()
+    side = redisSideTraffic(redisTool('redis-cli'), cache)
   })
 
   after(async () => {

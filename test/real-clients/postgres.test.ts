@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 
-import {ClientLoop} from '../support/client-loop.js'
+import {type ClientLoop, redisSideTraffic} from '../support/client-loop.js'
 import {failedConnections, ForwardStack, type Forward} from '../support/forward-stack.js'
 import {PostgresServer, postgresMissing} from '../support/postgres-server.js'
 import {RedisServer, redisMissing, redisTool} from '../support/redis-server.js'
@@ -91,10 +91,7 @@ describe('PostgreSQL clients through port-forward', function () {
       stack.forward('db', pg.port), stack.forward('cache', redis.port),
     ])
 
-    // Traffic on a second forward from another process for as long as these tests run.
-    side = new ClientLoop(redisTool('redis-cli'),
-      ['-h', '127.0.0.1', '-p', String(cache.port), 'INCR', 'rounds'], /^\d+\n$/)
-    side.start()
+    side = redisSideTraffic(redisTool('redis-cli'), cache)
   })
 
   after(async () => {

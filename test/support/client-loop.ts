@@ -60,3 +60,14 @@ export class ClientLoop {
     }
   }
 }
+
+/**
+ * Keeps `redis-cli INCR` going through `forward` for as long as it runs: the traffic of a
+ * second forward, from another process, beside the one a test is about.
+ */
+export function redisSideTraffic(redisCli: string, forward: {port: number}): ClientLoop {
+  const loop = new ClientLoop(redisCli,
+    ['-h', '127.0.0.1', '-p', String(forward.port), 'INCR', 'rounds'], /^\d+\n$/)
+  loop.start()
+  return loop
+}
