@@ -2,6 +2,7 @@ import {ControlPlaneError, UsageError} from '../errors/index.js'
 import type {HookAnswer} from '../hooks/collect-answers.js'
 import type {ControlPlaneAnswer, ControlPlaneSettings} from '../hooks/port-forward-hooks.js'
 import {redactUrl} from '../redact/redact-url.js'
+import {areHeaders, unusableAnswer} from './answer-checks.js'
 import {checkPem, readCaFile, type TlsTrust} from './tls-trust.js'
 
 /** Where the control plane is and how to authenticate, once every source has been read. */
@@ -145,23 +146,14 @@ function sameAnswer(a: ControlPlaneAnswer, b: ControlPlaneAnswer): boolean {
 
 function checkAnswer(entry: HookAnswer<unknown>): HookAnswer<ControlPlaneAnswer> {
   const answer = entry.answer as Partial<ControlPlaneAnswer>
-  const bad = (what: string) => new ControlPlaneError(
-    'bad-hook-answer',
-    `the caractrl:control-plane hook of ${entry.plugin} answered ${what}: ` +
-    'update that plugin, or pass --server',
-  )
+  const bad = unusableAnswer('caractrl:control-plane', entry.plugin, 'pass --server')
   if (typeof answer !== 'object' || typeof answer.url !== 'string') throw bad('without a url')
   if (answer.token !== undefined && typeof answer.token !== 'string') {
     throw bad('a token that is not a string')
   }
 
   if (answer.ca !== undefined && typeof answer.ca !== 'string') throw bad('a ca that is not a PEM string')
-  if (answer.headers !== undefined) {
-    const values = typeof answer.headers === 'object' && answer.headers !== null ?
-      Object.values(answer.headers) :
-      [undefined]
-    if (values.some((value) => typeof value !== 'string')) throw bad('headers that are not strings')
-  }
+  if (!areHeaders(answer.headers)) throw bad('headers that are not strings')
 
   if (answer.ca !== undefined) {
     try {

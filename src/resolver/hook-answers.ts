@@ -8,6 +8,7 @@ import type {
   PortForwardHooks, ResolveAgentAnswer, ResolveAgentHookOptions,
 } from '../hooks/port-forward-hooks.js'
 import {redactUrls} from '../redact/redact-url.js'
+import {areHeaders, unusableAnswer} from './answer-checks.js'
 import {showSeconds, type ResolveBudget} from './resolve-budget.js'
 
 /**
@@ -72,11 +73,7 @@ export async function routedPorts(
 
 function checkAgentAnswer(entry: HookAnswer<unknown>): HookAnswer<ResolveAgentAnswer> {
   const answer = entry.answer as Partial<ResolveAgentAnswer>
-  const bad = (what: string) => new ControlPlaneError(
-    'bad-hook-answer',
-    `the caractrl:resolve-agent hook of ${entry.plugin} answered ${what}: ` +
-    'update that plugin, or pass --node host:port',
-  )
+  const bad = unusableAnswer('caractrl:resolve-agent', entry.plugin, 'pass --node host:port')
   if (typeof answer !== 'object' || typeof answer.url !== 'string') throw bad('without a url')
 
   let url: URL | undefined
@@ -91,12 +88,7 @@ function checkAgentAnswer(entry: HookAnswer<unknown>): HookAnswer<ResolveAgentAn
   // The WebSocket client refuses such a URL only when it dials, far from this message.
   if (url.hash) throw bad('with a url that has a #fragment')
 
-  if (answer.headers !== undefined) {
-    const values = typeof answer.headers === 'object' && answer.headers !== null ?
-      Object.values(answer.headers) :
-      [undefined]
-    if (values.some((value) => typeof value !== 'string')) throw bad('headers that are not strings')
-  }
+  if (!areHeaders(answer.headers)) throw bad('headers that are not strings')
 
   return entry as HookAnswer<ResolveAgentAnswer>
 }
