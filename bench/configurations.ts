@@ -1,8 +1,9 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 
 import {RunningCli} from '../test/support/cli.js'
+import {freePort} from '../test/support/free-port.js'
 import {referenceBinaries} from '../test/support/reference.js'
-import {freePort, startReferenceAgent, type ReferenceAgent} from '../test/support/reference-agent.js'
+import {startReferenceAgent, type ReferenceAgent} from '../test/support/reference-agent.js'
 import {LISTEN_BACKLOG} from '../src/tunnel/limits.js'
 import {dial, sleep} from './load.js'
 
