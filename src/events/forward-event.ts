@@ -22,6 +22,8 @@ export type ForwardEvent =
     bytesDown: number
     durationMs: number
     error?: string
+    /** Ended by the local client's reset: not a failure, so only `--verbose` shows it. */
+    clientReset?: true
   }
   | {type: 'draining'; remaining: number; timeoutMs?: number}
   | {type: 'stopped'; cut: number}

@@ -49,7 +49,8 @@ export class TextRenderer {
         const where = `Connection #${event.id} -> ${this.#target}:${event.remotePort}`
         if (event.error) return `${where} failed: ${event.error}`
         if (!verbose) return
-        return `${where} closed: ${event.bytesUp} bytes sent, ${event.bytesDown} received, ` +
+        const how = event.clientReset ? 'reset by the local client' : 'closed'
+        return `${where} ${how}: ${event.bytesUp} bytes sent, ${event.bytesDown} received, ` +
           `${(event.durationMs / 1000).toFixed(1)}s`
       }
 

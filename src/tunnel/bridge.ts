@@ -36,6 +36,11 @@ export interface BridgeResult {
   bytesDown: number
   /** Why the connection ended early; absent when both sides ended normally. */
   error?: string
+  /**
+   * The local client reset the connection: its own choice (a cancelled download, a killed
+   * client), so not a failure of the forward, though the agent's side was cut as well.
+   */
+  clientReset?: true
 }
 
 /**
@@ -75,6 +80,7 @@ export class Bridge {
   #heardFromAgent = true
   #transportError: Error | undefined
   #error: string | undefined
+  #clientReset = false
   #closeTimer: NodeJS.Timeout | undefined
   #halfCloseTimer: NodeJS.Timeout | undefined
   #halfCloseIdleMs = HALF_CLOSE_IDLE_MS
@@ -291,10 +297,17 @@ export class Bridge {
   }
 
   #onSocketError(error: NodeJS.ErrnoException): void {
-    const reason = error.code === 'ECONNRESET' || error.code === 'EPIPE' ?
-      'local client reset the connection' :
-      `local connection failed: ${error.message}`
-    this.#fail(reason)
+    if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') {
+      this.#fail(`local connection failed: ${error.message}`)
+      return
+    }
+
+    if (this.#error === undefined) {
+      debug('#%d local client reset the connection', this.id)
+      this.#clientReset = true
+    }
+
+    this.#teardown()
   }
 
   #onSocketClose(): void {
@@ -365,11 +378,15 @@ export class Bridge {
 
   /** Records the first reason and tears both sides down, the local side with a reset. */
   #fail(reason: string): void {
-    if (this.#error === undefined) {
+    if (this.#error === undefined && !this.#clientReset) {
       this.#error = reason
       debug('#%d failed: %s', this.id, reason)
     }
 
+    this.#teardown()
+  }
+
+  #teardown(): void {
     if (!this.#socket.destroyed) this.#socket.resetAndDestroy()
     const ws = this.#ws
     if (ws && ws.readyState !== WebSocket.CLOSED) ws.terminate()
@@ -412,6 +429,9 @@ export class Bridge {
     clearTimeout(this.#closeTimer)
     clearTimeout(this.#halfCloseTimer)
     clearTimeout(this.#lingerTimer)
-    this.#resolve({bytesDown: this.#bytesDown, bytesUp: this.#bytesUp, error: this.#error})
+    const result: BridgeResult = {bytesDown: this.#bytesDown, bytesUp: this.#bytesUp}
+    if (this.#error !== undefined) result.error = this.#error
+    if (this.#clientReset) result.clientReset = true
+    this.#resolve(result)
   }
 }
