@@ -1,7 +1,7 @@
 import {BlockList, isIP} from 'node:net'
 
 /** One `NO_PROXY` entry, read once. */
-type Rule =
+export type Rule =
   | {kind: 'all'}
   | {kind: 'cidr'; list: BlockList; port?: number}
   | {kind: 'ip'; address: string; port?: number}

@@ -2,7 +2,7 @@ import type {Agent} from 'node:http'
 
 import {UsageError} from '../errors/index.js'
 import {redactUrl} from '../redact/redact-url.js'
-import {bypassesProxy, parseNoProxy} from './no-proxy.js'
+import {bypassesProxy, parseNoProxy, type Rule} from './no-proxy.js'
 
 /** The proxy a request goes through, and where that was set, for messages. */
 export interface ProxyChoice {
@@ -10,6 +10,8 @@ export interface ProxyChoice {
   /** `https_proxy`, `HTTP_PROXY`, … */
   source: string
 }
+
+type ProxyVariable = {name: string; value: string}
 
 type ProxyAgentClasses = {
   HttpProxyAgent: typeof import('http-proxy-agent').HttpProxyAgent
@@ -24,19 +26,23 @@ type ProxyAgentClasses = {
  * is sent to the proxy with its full URL, as HTTP proxies expect.
  */
 export class ProxySettings {
-  #env: NodeJS.ProcessEnv
+  // Read once: every new connection asks, and the environment of a run does not change.
+  #http: ProxyVariable | undefined
+  #https: ProxyVariable | undefined
+  #noProxy: Rule[]
   #classes: ProxyAgentClasses | undefined
   #agents = new Map<string, Agent>()
 
   private constructor(env: NodeJS.ProcessEnv, classes?: ProxyAgentClasses) {
-    this.#env = env
+    this.#http = proxyVariable(env, 'http')
+    this.#https = proxyVariable(env, 'https')
+    this.#noProxy = parseNoProxy(env.no_proxy ?? env.NO_PROXY)
     this.#classes = classes
   }
 
   /** The proxy libraries are loaded only when a proxy is set at all. */
   static async fromEnv(env: NodeJS.ProcessEnv): Promise<ProxySettings> {
-    const settings = new ProxySettings(env)
-    if (!settings.#variable('http') && !settings.#variable('https')) return settings
+    if (!proxyVariable(env, 'http') && !proxyVariable(env, 'https')) return new ProxySettings(env)
 
     const [{HttpProxyAgent}, {HttpsProxyAgent}] = await Promise.all([
       import('http-proxy-agent'), import('https-proxy-agent'),
@@ -51,15 +57,16 @@ export class ProxySettings {
 
   /** The proxy for `target`, or nothing when none is set or `NO_PROXY` exempts it. */
   choose(target: string | URL): ProxyChoice | undefined {
+    if (!this.#http && !this.#https) return undefined
+
     const url = new URL(target)
     const secure = url.protocol === 'https:' || url.protocol === 'wss:'
-    const found = this.#variable(secure ? 'https' : 'http')
+    const found = secure ? this.#https : this.#http
     if (!found) return undefined
 
     const port = Number(url.port) || (secure ? 443 : 80)
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-    const noProxy = this.#env.no_proxy ?? this.#env.NO_PROXY
-    if (bypassesProxy(parseNoProxy(noProxy), host, port)) return undefined
+    if (bypassesProxy(this.#noProxy, host, port)) return undefined
 
     return {source: found.name, url: parseProxyUrl(found.value, found.name)}
   }
@@ -83,15 +90,15 @@ export class ProxySettings {
 
     return agent
   }
+}
 
-  #variable(scheme: 'http' | 'https'): {name: string; value: string} | undefined {
-    for (const name of [`${scheme}_proxy`, `${scheme.toUpperCase()}_PROXY`]) {
-      const value = this.#env[name]
-      if (value) return {name, value}
-    }
-
-    return undefined
+function proxyVariable(env: NodeJS.ProcessEnv, scheme: 'http' | 'https'): ProxyVariable | undefined {
+  for (const name of [`${scheme}_proxy`, `${scheme.toUpperCase()}_PROXY`]) {
+    const value = env[name]
+    if (value) return {name, value}
   }
+
+  return undefined
 }
 
 /** What a message says about a proxy: its URL without credentials, and where it was set. */
