@@ -2,7 +2,7 @@ import type {IncomingMessage} from 'node:http'
 import type {Socket} from 'node:net'
 
 import createDebug from 'debug'
-import WebSocket from 'ws'
+import type WebSocket from 'ws'
 
 import {redactUrl} from '../redact/redact-url.js'
 import type {AgentEndpoint} from './agent-endpoint.js'
@@ -13,6 +13,7 @@ import {
 } from './limits.js'
 import {describeRefusal} from './refusal.js'
 import {streamEnd} from './stream-end.js'
+import {loadWebSocket} from './websocket-library.js'
 
 const debug = createDebug('caractrl:port-forward:bridge')
 
@@ -114,19 +115,31 @@ export class Bridge {
     return this.#bytesDown
   }
 
+  get #streamOpen(): boolean {
+    const ws = this.#ws
+    return ws !== undefined && ws.readyState === ws.OPEN
+  }
+
   /** Dials the agent; the local socket starts flowing once the stream is open. */
   open(endpoint: AgentEndpoint): void {
-    if (this.#socketClosed) {
+    loadWebSocket().then(
+      (WebSocketClass) => this.#dial(endpoint, WebSocketClass),
+      (error: Error) => this.abandon(`cannot load the WebSocket library: ${error.message}`),
+    )
+  }
+
+  #dial(endpoint: AgentEndpoint, WebSocketClass: typeof WebSocket): void {
+    if (this.#socketClosed || this.#socket.destroyed) {
       this.#wsClosed = true
       this.#settle()
       return
     }
 
-    const where = redactUrl(endpoint.url)
-    debug('#%d dialling %s', this.id, where)
+    // Redacting parses the URL: worth it only where the URL is shown.
+    if (debug.enabled) debug('#%d dialling %s', this.id, redactUrl(endpoint.url))
     let ws: WebSocket
     try {
-      ws = new WebSocket(endpoint.url, {
+      ws = new WebSocketClass(endpoint.url, {
         agent: endpoint.agent,
         ca: endpoint.tls?.ca,
         followRedirects: false,
@@ -138,6 +151,7 @@ export class Bridge {
         skipUTF8Validation: true,
       })
     } catch (error) {
+      const where = redactUrl(endpoint.url)
       this.abandon(`cannot open a tunnel through ${where}: ${(error as Error).message}`)
       return
     }
@@ -166,8 +180,7 @@ export class Bridge {
    * call (no pong, no message, no flushed write) is treated as dead.
    */
   heartbeat(intervalMs: number): void {
-    const ws = this.#ws
-    if (!ws || ws.readyState !== WebSocket.OPEN) return
+    if (!this.#streamOpen) return
 
     // While paused we do not read, so a pong could be waiting unseen behind data.
     if (this.#remotePaused) return
@@ -178,7 +191,7 @@ export class Bridge {
     }
 
     this.#heardFromAgent = false
-    ws.ping()
+    this.#ws!.ping()
   }
 
   /**
@@ -218,11 +231,10 @@ export class Bridge {
   }
 
   #onSocketData(chunk: Buffer): void {
-    const ws = this.#ws!
-
     // The agent has ended the stream; what the client still sends has nowhere to go.
-    if (ws.readyState !== WebSocket.OPEN) return
+    if (!this.#streamOpen) return
 
+    const ws = this.#ws!
     this.#bytesUp += chunk.length
     for (let offset = 0; offset < chunk.length; offset += MAX_OUTBOUND_MESSAGE) {
       const frame = chunk.length <= MAX_OUTBOUND_MESSAGE ?
@@ -278,7 +290,7 @@ export class Bridge {
   }
 
   #onSocketEnd(): void {
-    if (this.#ws?.readyState !== WebSocket.OPEN) return
+    if (!this.#streamOpen) return
 
     debug('#%d local client finished sending; waiting for the agent to end the stream', this.id)
     this.#startHalfCloseTimer()
@@ -292,7 +304,7 @@ export class Bridge {
 
   #onHalfCloseIdle(): void {
     debug('#%d nothing from the agent since the local client finished; closing', this.id)
-    if (this.#ws?.readyState === WebSocket.OPEN) this.#closeStream(1000)
+    if (this.#streamOpen) this.#closeStream(1000)
     this.#endLocal()
   }
 
@@ -313,8 +325,8 @@ export class Bridge {
   #onSocketClose(): void {
     this.#socketClosed = true
     const ws = this.#ws
-    if (ws?.readyState === WebSocket.OPEN) this.#closeStream(1000)
-    else if (ws?.readyState === WebSocket.CONNECTING) ws.terminate()
+    if (this.#streamOpen) this.#closeStream(1000)
+    else if (ws && ws.readyState === ws.CONNECTING) ws.terminate()
     this.#settle()
   }
 
@@ -328,7 +340,7 @@ export class Bridge {
 
   #onWsError(error: Error): void {
     const ws = this.#ws!
-    if (ws.readyState === WebSocket.OPEN || this.#error !== undefined) {
+    if (ws.readyState === ws.OPEN || this.#error !== undefined) {
       this.#fail(`tunnel failed: ${error.message}`)
       return
     }
@@ -389,7 +401,7 @@ export class Bridge {
   #teardown(): void {
     if (!this.#socket.destroyed) this.#socket.resetAndDestroy()
     const ws = this.#ws
-    if (ws && ws.readyState !== WebSocket.CLOSED) ws.terminate()
+    if (ws && ws.readyState !== ws.CLOSED) ws.terminate()
   }
 
   /** A polite close, bounded: a peer that never answers the close frame is cut. */

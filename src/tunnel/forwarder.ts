@@ -10,6 +10,7 @@ import type {AgentEndpoint} from './agent-endpoint.js'
 import {Bridge, type BridgeResult} from './bridge.js'
 import type {DialFailure} from './dial-failure.js'
 import {LISTEN_BACKLOG} from './limits.js'
+import {loadWebSocket} from './websocket-library.js'
 
 const debug = createDebug('caractrl:port-forward:forwarder')
 
@@ -85,6 +86,12 @@ export class Forwarder {
       this.#closeServers()
       throw error
     }
+
+    // Once the caller has said that the forward is ready, not before: the first connection
+    // needs the library, the confirmation line does not. A failure shows on that connection.
+    setImmediate(() => {
+      loadWebSocket().catch(() => {})
+    })
 
     const {pingIntervalMs} = this.#options
     if (pingIntervalMs > 0) {
