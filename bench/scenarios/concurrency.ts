@@ -9,9 +9,9 @@ const CONCURRENT = 1000
 const ECHO_BYTES = 64 * 1024
 const IDLE_WANTED = 10_000
 /** Connections being opened at any one time while the idle tunnels are set up. */
-const OPENING = 400
+const OPENING = 1000
 /** How long the idle tunnels are held once all are open. */
-const HOLD_MS = 1000
+const HOLD_MS = 500
 /** Descriptors a relay process needs besides two per tunnel. */
 const SPARE_FILES = 200
 
@@ -82,7 +82,7 @@ export const idleTunnels: Scenario = {
     const closing = Date.now()
     while (context.targetConnections() > 10 && Date.now() - closing < 30_000) await sleep(100)
     const closeSeconds = (Date.now() - closing) / 1000
-    await sleep(500)
+    await sleep(200)
     const figures = {closeSeconds, failures, openSeconds, tunnels: count}
     return config.pid ? {...figures, rssMiB: peakRss / 2 ** 20} : figures
   },
