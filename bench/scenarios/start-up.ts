@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process'
 
-import {BIN} from '../../test/support/cli.js'
 import {cliArguments, goClientArguments, GO_CLIENT_READY, stopChild} from '../configurations.js'
+import {packedBin} from '../packed-cli.js'
 import type {Scenario} from './scenario.js'
 
 const CLI_READY = /Forwarding from 127\.0\.0\.1:\d+/
@@ -36,10 +36,12 @@ export const startUp: Scenario = {
     const targetPort = setup.configurations.find((each) => each.key === 'direct')!.port
     const ms = config.key === 'go-client' ?
       await timeToLine(setup.goClient!, goClientArguments(setup.goAgent!, targetPort), GO_CLIENT_READY) :
-      await timeToLine(process.execPath, [BIN, ...cliArguments(setup.testAgent, targetPort)], CLI_READY)
+      await timeToLine(process.execPath, [await packedBin(), ...cliArguments(setup.testAgent, targetPort)],
+        CLI_READY)
     return {ms}
   },
   name: 'start-up',
   repetitions: 20,
-  title: 'process start to the confirmation line (direct TCP column: bare node printing it)',
+  title: 'process start to the confirmation line, installed from npm pack (direct TCP column: ' +
+    'bare node printing it)',
 }
