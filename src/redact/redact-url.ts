@@ -36,6 +36,9 @@ export function redactUrl(raw: string | URL): string {
  * credential-like query values even where no scheme makes them a URL (`host:9090?token=…`).
  */
 export function redactUrls(message: string): string {
+  // Every event passes through here; most texts, such as a peer's address, hold neither.
+  if (!message.includes('://') && !message.includes('=')) return message
+
   // Punctuation after a URL belongs to the sentence ("at http://host/: refused").
   const urls = message.replaceAll(/\b[a-z][a-z\d+.-]*:\/\/[^\s"'<>]+/gi, (match) => {
     const [, url, trail] = /^(.*?)([.,:;)]*)$/s.exec(match)!
