@@ -58,7 +58,8 @@ const started = Date.now()
 if (workload === 'upload') await upload(port, 1024 ** 3)
 else if (workload === 'download') await download(port, 1024 ** 3)
 else await newConnections(port, 1000)
-console.log(`${workload}: ${(Date.now() - started) / 1000} s, CLI CPU ${cpuSeconds(cli.pid!) - before} s`)
+const cpu = cpuSeconds(cli.pid!) - before
+console.log(`${workload}: ${(Date.now() - started) / 1000} s, CLI CPU ${cpu.toFixed(2)} s`)
 
 // A clean exit is what makes node write the profile.
 const exited = new Promise((resolve) => {

@@ -36,17 +36,35 @@ const ROWS: Row[] = [
   {digits: 0, label: 'p99 µs', metric: 'p99', scenario: 'round-trips'},
   {digits: 0, label: 'p50 µs', metric: 'p50', scenario: 'new-connections'},
   {digits: 0, label: 'p99 µs', metric: 'p99', scenario: 'new-connections'},
-  {digits: 0, label: 'relay CPU µs/connection', metric: 'cpuPerConnection', scenario: 'new-connections'},
-  {digits: 0, label: 'failures (worst run)', metric: 'failures', scenario: 'concurrent', summary: 'worst'},
-  {digits: 0, label: 'listen overflows (worst run)', metric: 'overflows', scenario: 'concurrent', summary: 'worst'},
+  {
+    digits: 0, label: 'relay CPU µs/connection', metric: 'cpuPerConnection',
+    scenario: 'new-connections',
+  },
+  {
+    digits: 0, label: 'failures (worst run)', metric: 'failures', scenario: 'concurrent',
+    summary: 'worst',
+  },
+  {
+    digits: 0, label: 'listen overflows (worst run)', metric: 'overflows', scenario: 'concurrent',
+    summary: 'worst',
+  },
   {digits: 2, label: 'seconds', metric: 'seconds', scenario: 'concurrent'},
   {digits: 1, label: 'relay RSS growth MiB', metric: 'rssGrowthMiB', scenario: 'slow-reader'},
   {digits: 1, label: 'peak in flight up MiB', metric: 'inFlightUpMiB', scenario: 'slow-reader'},
   {digits: 1, label: 'peak in flight down MiB', metric: 'inFlightDownMiB', scenario: 'slow-reader'},
-  {digits: 2, label: 'in-flight growth, 2nd half, up MiB', metric: 'growthUpMiB', scenario: 'slow-reader'},
-  {digits: 2, label: 'in-flight growth, 2nd half, down MiB', metric: 'growthDownMiB', scenario: 'slow-reader'},
+  {
+    digits: 2, label: 'in-flight growth, 2nd half, up MiB', metric: 'growthUpMiB',
+    scenario: 'slow-reader',
+  },
+  {
+    digits: 2, label: 'in-flight growth, 2nd half, down MiB', metric: 'growthDownMiB',
+    scenario: 'slow-reader',
+  },
   {digits: 0, label: 'tunnels', metric: 'tunnels', scenario: 'idle'},
-  {digits: 0, label: 'failures (worst run)', metric: 'failures', scenario: 'idle', summary: 'worst'},
+  {
+    digits: 0, label: 'failures (worst run)', metric: 'failures', scenario: 'idle',
+    summary: 'worst',
+  },
   {digits: 0, label: 'relay RSS MiB', metric: 'rssMiB', scenario: 'idle'},
   {digits: 1, label: 'seconds to open all', metric: 'openSeconds', scenario: 'idle'},
   {digits: 0, label: 'median ms (20 starts)', metric: 'ms', scenario: 'start-up'},
@@ -103,7 +121,8 @@ export function markdownTable(results: ScenarioResult[]): string {
       const failed = cell.errors.length > 0 ? ` ${footnote(notes, errorNote(cell))}` : ''
       return Number.isNaN(value) ? `—${failed}` : `${format(value, row.digits)}${failed}`
     })
-    lines.push(`| ${previous === result.name ? '' : result.title} | ${row.label} | ${cells.join(' | ')} |`)
+    const title = previous === result.name ? '' : result.title
+    lines.push(`| ${title} | ${row.label} | ${cells.join(' | ')} |`)
     previous = result.name
   }
 
@@ -122,5 +141,7 @@ function footnote(notes: string[], text: string): string {
 }
 
 function format(value: number, digits: number): string {
-  return value.toLocaleString('en-US', {maximumFractionDigits: digits, minimumFractionDigits: digits})
+  return value.toLocaleString('en-US', {
+    maximumFractionDigits: digits, minimumFractionDigits: digits,
+  })
 }

@@ -43,13 +43,17 @@ export const slowReader: Scenario = {
     while (Date.now() - started < DURATION_MS) {
       await sleep(SAMPLE_MS)
       if (config.pid) peakRss = Math.max(peakRss, rssBytes(config.pid))
-      const inFlight = {down: context.floodWritten(id) - reader.received, up: sender.sent - acknowledged}
+      const inFlight = {
+        down: context.floodWritten(id) - reader.received, up: sender.sent - acknowledged,
+      }
       peakUp = Math.max(peakUp, inFlight.up)
       peakDown = Math.max(peakDown, inFlight.down)
       if (Date.now() - started < DURATION_MS / 2) halfway = inFlight
     }
 
-    const ending = {down: context.floodWritten(id) - reader.received, up: sender.sent - acknowledged}
+    const ending = {
+      down: context.floodWritten(id) - reader.received, up: sender.sent - acknowledged,
+    }
     sender.stop()
     reader.stop()
     await Promise.all([closed(up), closed(down)])

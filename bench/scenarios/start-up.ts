@@ -7,7 +7,8 @@ import type {Scenario} from './scenario.js'
 const CLI_READY = /Forwarding from 127\.0\.0\.1:\d+/
 
 /** Node printing the same line and nothing else: the floor under the CLI's start. */
-const BARE_NODE = 'process.stderr.write("Forwarding from 127.0.0.1:1\\n"); setInterval(() => {}, 1000)'
+const BARE_NODE =
+  'process.stderr.write("Forwarding from 127.0.0.1:1\\n"); setInterval(() => {}, 1000)'
 
 /** Milliseconds from spawning a command to its line matching `ready` on stderr. */
 async function timeToLine(command: string, args: string[], ready: RegExp): Promise<number> {
@@ -31,14 +32,18 @@ async function timeToLine(command: string, args: string[], ready: RegExp): Promi
 export const startUp: Scenario = {
   keys: ['direct', 'cli-test', 'go-client'],
   async measure(config, {setup}) {
-    if (config.key === 'direct') return {ms: await timeToLine(process.execPath, ['-e', BARE_NODE], CLI_READY)}
+    if (config.key === 'direct') {
+      return {ms: await timeToLine(process.execPath, ['-e', BARE_NODE], CLI_READY)}
+    }
 
     const targetPort = setup.configurations.find((each) => each.key === 'direct')!.port
-    const ms = config.key === 'go-client' ?
-      await timeToLine(setup.goClient!, goClientArguments(setup.goAgent!, targetPort), GO_CLIENT_READY) :
-      await timeToLine(process.execPath, [await packedBin(), ...cliArguments(setup.testAgent, targetPort)],
-        CLI_READY)
-    return {ms}
+    if (config.key === 'go-client') {
+      const args = goClientArguments(setup.goAgent!, targetPort)
+      return {ms: await timeToLine(setup.goClient!, args, GO_CLIENT_READY)}
+    }
+
+    const args = [await packedBin(), ...cliArguments(setup.testAgent, targetPort)]
+    return {ms: await timeToLine(process.execPath, args, CLI_READY)}
   },
   name: 'start-up',
   repetitions: 20,
