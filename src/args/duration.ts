@@ -14,6 +14,8 @@ export function parseDuration(value: string, flag: string): number {
   }
 
   const ms = Math.round(Number(match[1]) * UNIT_MS[match[2] ?? ''])
-  if (ms > MAX_MS) throw new UsageError(`--${flag} "${value}" is too long: use at most 24 days, e.g. 24h`)
+  if (ms > MAX_MS) {
+    throw new UsageError(`--${flag} "${value}" is too long: use at most 24 days, e.g. 24h`)
+  }
   return ms
 }

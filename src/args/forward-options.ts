@@ -41,7 +41,9 @@ export interface ForwardOptions {
 export function readForwardOptions(words: string[], flags: RawFlags): ForwardOptions {
   const [targetWord, ...portWords] = words
   if (!targetWord) {
-    throw new UsageError('missing target: run caractrl port-forward <project>/<service> REMOTE_PORT')
+    throw new UsageError(
+      'missing target: run caractrl port-forward <project>/<service> REMOTE_PORT',
+    )
   }
 
   const target = parseTarget(targetWord)
@@ -49,7 +51,9 @@ export function readForwardOptions(words: string[], flags: RawFlags): ForwardOpt
   if (flags.stdio) checkStdio(portWords, flags)
 
   const addresses = parseListenAddresses(flags.address)
-  const exposed = flags.stdio ? [] : addresses.filter(({host}) => !isLoopback(host)).map(({host}) => host)
+  const exposed = flags.stdio ?
+    [] :
+    addresses.filter(({host}) => !isLoopback(host)).map(({host}) => host)
   if (exposed.length > 0 && flags.output === 'json' && !flags['allow-non-loopback']) {
     throw new UsageError(
       `--address ${exposed.join(', ')} can be reached from other machines: ` +
@@ -60,7 +64,9 @@ export function readForwardOptions(words: string[], flags: RawFlags): ForwardOpt
   const requestTimeoutMs = parseDuration(flags['request-timeout'], 'request-timeout')
   if (requestTimeoutMs === 0) throw new UsageError('--request-timeout must be more than 0, e.g. 5s')
   const resolveTimeoutMs = parseDuration(flags['resolve-timeout'], 'resolve-timeout')
-  if (resolveTimeoutMs === 0) throw new UsageError('--resolve-timeout must be more than 0, e.g. 15s')
+  if (resolveTimeoutMs === 0) {
+    throw new UsageError('--resolve-timeout must be more than 0, e.g. 15s')
+  }
 
   return {
     addresses,

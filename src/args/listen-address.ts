@@ -13,7 +13,10 @@ export interface ListenAddress {
 }
 
 /** What `localhost` means: IPv4 loopback always, IPv6 loopback where the host has it. */
-const LOCALHOST: ListenAddress[] = [{host: '127.0.0.1', optional: false}, {host: '::1', optional: true}]
+const LOCALHOST: ListenAddress[] = [
+  {host: '127.0.0.1', optional: false},
+  {host: '::1', optional: true},
+]
 
 /**
  * Reads `--address` values, each an IP address or `localhost`, repeated or comma-separated.
@@ -30,7 +33,9 @@ export function parseListenAddresses(values: string[]): ListenAddress[] {
     }
   }
 
-  if (addresses.length === 0) throw new UsageError('--address is empty: give an IP address or localhost')
+  if (addresses.length === 0) {
+    throw new UsageError('--address is empty: give an IP address or localhost')
+  }
   return addresses
 }
 

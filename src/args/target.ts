@@ -13,7 +13,9 @@ const MAX_NAME = 253
 export function parseTarget(word: string): Target {
   const slash = word.indexOf('/')
   if (slash === -1) {
-    throw new UsageError(`target "${word}" has no "/": write it as <project>/<service>, e.g. shop/db`)
+    throw new UsageError(
+      `target "${word}" has no "/": write it as <project>/<service>, e.g. shop/db`,
+    )
   }
 
   const project = word.slice(0, slash)

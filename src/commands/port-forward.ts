@@ -26,9 +26,9 @@ interface Outcome {
 export default class PortForward extends Command {
   static summary = 'Forward local ports to a port of a service\'s container.'
 
-  static description = `Listens on 127.0.0.1 and carries each connection it accepts through its own \
-WebSocket to the agent of the node that runs the project, which connects it to REMOTE_PORT of \
-the service's container.
+  static description = `Listens on 127.0.0.1 and carries each connection it accepts through its \
+own WebSocket to the agent of the node that runs the project, which connects it to REMOTE_PORT \
+of the service's container.
 
 The agent is found through the control plane (project, then its node, then the node's address) \
 using your caractrl login, or given directly with --node.
@@ -84,8 +84,8 @@ listened on; 6 stopped with connections cut; 7 the --stdio stream failed.`
     help: Flags.help({char: 'h'}),
     address: Flags.string({
       default: ['localhost'],
-      description: 'Where to listen: IP addresses or localhost (127.0.0.1 and, where present, ::1). ' +
-        'Repeat it or separate with commas.',
+      description: 'Where to listen: IP addresses or localhost (127.0.0.1 and, where present, ' +
+        '::1). Repeat it or separate with commas.',
       helpValue: 'ADDRESS',
       multiple: true,
     }),
@@ -112,16 +112,18 @@ listened on; 6 stopped with connections cut; 7 the --stdio stream failed.`
       exclusive: ['quiet'],
     }),
     node: Flags.string({
-      description: 'Agent to use, as host:port, [v6]:port or wss://host:port; skips the control plane.',
+      description: 'Agent to use, as host:port, [v6]:port or wss://host:port; ' +
+        'skips the control plane.',
       helpValue: 'HOST:PORT',
     }),
     server: Flags.string({
-      description: 'Control-plane URL for this run; overrides the caractrl login and CARACTRL_SERVER.',
+      description: 'Control-plane URL for this run; ' +
+        'overrides the caractrl login and CARACTRL_SERVER.',
       helpValue: 'URL',
     }),
     'certificate-authority': Flags.string({
-      description: 'PEM file of the CA that signed the control plane\'s and agents\' certificates; ' +
-        'overrides the caractrl login and CARACTRL_CA_FILE.',
+      description: 'PEM file of the CA that signed the control plane\'s and agents\' ' +
+        'certificates; overrides the caractrl login and CARACTRL_CA_FILE.',
       helpValue: 'FILE',
     }),
     'insecure-skip-tls-verify': Flags.boolean({
@@ -158,7 +160,8 @@ listened on; 6 stopped with connections cut; 7 the --stdio stream failed.`
       helpValue: 'DURATION',
     }),
     'drain-timeout': Flags.string({
-      description: 'After Ctrl-C, longest wait for open connections before closing them. Default: wait.',
+      description: 'After Ctrl-C, longest wait for open connections before closing them. ' +
+        'Default: wait.',
       helpValue: 'DURATION',
     }),
   }

@@ -29,7 +29,9 @@ export const HOOK_TIMEOUT_MS = 10_000
 // What oclif's runHook rejects a handler with when its timeout passes.
 const OCLIF_TIMEOUT = /^Timed out after \d+ ms\.?$/
 
-type RunHook = (event: string, options: object, timeout: number, captureErrors: boolean) => Promise<{
+type RunHook = (
+  event: string, options: object, timeout: number, captureErrors: boolean,
+) => Promise<{
   failures: Array<{error: Error; plugin: {name: string}}>
   successes: Array<{plugin: {isRoot?: boolean; name: string}; result: unknown}>
 }>
@@ -56,7 +58,11 @@ export async function collectAnswers<T>(
 
   return successes
     .filter(({result}) => result !== undefined && result !== null)
-    .map(({plugin, result}) => ({answer: result as T, isRoot: Boolean(plugin.isRoot), plugin: plugin.name}))
+    .map(({plugin, result}) => ({
+      answer: result as T,
+      isRoot: Boolean(plugin.isRoot),
+      plugin: plugin.name,
+    }))
     .sort((a, b) => Number(b.isRoot) - Number(a.isRoot) || compareNames(a.plugin, b.plugin))
 }
 

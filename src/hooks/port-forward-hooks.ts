@@ -57,8 +57,14 @@ export type ResolveAgentAnswer = {
  * than an augmentation of oclif's `Hooks`, so that it compiles against core 4 and core 5.
  */
 export type PortForwardHooks = Hooks & {
-  'caractrl:control-plane': {options: ControlPlaneHookOptions; return: ControlPlaneAnswer | undefined}
-  'caractrl:resolve-agent': {options: ResolveAgentHookOptions; return: ResolveAgentAnswer | undefined}
+  'caractrl:control-plane': {
+    options: ControlPlaneHookOptions
+    return: ControlPlaneAnswer | undefined
+  }
+  'caractrl:resolve-agent': {
+    options: ResolveAgentHookOptions
+    return: ResolveAgentAnswer | undefined
+  }
 }
 
 /** A host-side handler of `caractrl:control-plane`. */

@@ -40,7 +40,8 @@ export function parseProblem(body: string): ProblemDetails | undefined {
 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
   const record = value as Record<string, unknown>
-  const text = (key: string) => (typeof record[key] === 'string' ? record[key] as string : undefined)
+  const text = (key: string) =>
+    (typeof record[key] === 'string' ? record[key] as string : undefined)
   const errors = Array.isArray(record.errors) ?
     record.errors.filter((item): item is string => typeof item === 'string') :
     undefined

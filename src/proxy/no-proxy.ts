@@ -38,7 +38,9 @@ export function bypassesProxy(rules: Rule[], host: string, port: number): boolea
     if (rule.kind === 'all') return true
     if (rule.port !== undefined && rule.port !== port) return false
     if (rule.kind === 'ip') return family !== 0 && sameAddress(rule.address, name)
-    if (rule.kind === 'cidr') return family !== 0 && rule.list.check(name, family === 6 ? 'ipv6' : 'ipv4')
+    if (rule.kind === 'cidr') {
+      return family !== 0 && rule.list.check(name, family === 6 ? 'ipv6' : 'ipv4')
+    }
     return family === 0 && (name === rule.suffix || name.endsWith(`.${rule.suffix}`))
   })
 }
@@ -67,7 +69,9 @@ function parseEntry(entry: string): Rule | undefined {
 /** `host:port`, `[v6]:port`, a bare v6 address or a bare name. */
 function splitPort(entry: string): {address: string; port?: number} {
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry)
-  if (bracketed) return {address: bracketed[1], port: bracketed[2] ? Number(bracketed[2]) : undefined}
+  if (bracketed) {
+    return {address: bracketed[1], port: bracketed[2] ? Number(bracketed[2]) : undefined}
+  }
 
   // More than one colon without brackets is an IPv6 address, perhaps with a /prefix.
   if ((entry.match(/:/g) ?? []).length > 1) return {address: entry}

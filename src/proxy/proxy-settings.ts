@@ -92,7 +92,9 @@ export class ProxySettings {
   }
 }
 
-function proxyVariable(env: NodeJS.ProcessEnv, scheme: 'http' | 'https'): ProxyVariable | undefined {
+function proxyVariable(
+  env: NodeJS.ProcessEnv, scheme: 'http' | 'https',
+): ProxyVariable | undefined {
   for (const name of [`${scheme}_proxy`, `${scheme.toUpperCase()}_PROXY`]) {
     const value = env[name]
     if (value) return {name, value}

@@ -52,5 +52,7 @@ function redactQuery(text: string): string {
   // As with URLs, punctuation that ends the sentence is not part of the value.
   const pair = /([?&;])([^=&?;\s"'<>]+)=([^&;\s"'<>#]*?)(?=[.,:;)]*(?:[\s"'<>&#]|$))/g
   return text.replaceAll(pair, (match, lead, key, value) =>
-    SECRET_PARAM.test(key) && value !== '***' && value !== '%2A%2A%2A' ? `${lead}${key}=***` : match)
+    SECRET_PARAM.test(key) && value !== '***' && value !== '%2A%2A%2A' ?
+      `${lead}${key}=***` :
+      match)
 }

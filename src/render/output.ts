@@ -19,7 +19,9 @@ export class Output {
   #stderr = new LineWriter(process.stderr)
 
   constructor(options: OutputOptions) {
-    const text = new TextRenderer((line) => this.#stderr.write(line), options.target, options.verbosity)
+    const text = new TextRenderer(
+      (line) => this.#stderr.write(line), options.target, options.verbosity,
+    )
     const json = options.json ? new JsonRenderer((line) => this.#stdout.write(line)) : undefined
     this.emit = (event: ForwardEvent) => {
       // The last stop before any reader: whatever built a message, no credential leaves.

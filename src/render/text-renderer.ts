@@ -57,7 +57,9 @@ export class TextRenderer {
       case 'draining': {
         if (quiet) return
         if (event.remaining === 0) return 'Stopping: no connections open'
-        const connections = event.remaining === 1 ? '1 connection' : `${event.remaining} connections`
+        const connections = event.remaining === 1 ?
+          '1 connection' :
+          `${event.remaining} connections`
         const limit = event.timeoutMs ? ` (at most ${event.timeoutMs / 1000}s)` : ''
         return `Stopping: waiting for ${connections} to finish${limit}; ` +
           'press Ctrl-C again to close them now'
@@ -66,7 +68,8 @@ export class TextRenderer {
       case 'stopped': {
         if (quiet && event.cut === 0) return
         if (event.cut === 0) return 'Stopped'
-        return `Stopped; closed ${event.cut === 1 ? '1 open connection' : `${event.cut} open connections`}`
+        return 'Stopped; closed ' +
+          `${event.cut === 1 ? '1 open connection' : `${event.cut} open connections`}`
       }
 
       case 'error': {
@@ -88,6 +91,8 @@ export class TextRenderer {
 function printable(line: string): string {
   return line.replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, (char) => {
     const code = char.codePointAt(0)!
-    return char === '\n' ? '\\n' : char === '\r' ? '\\r' : `\\x${code.toString(16).padStart(2, '0')}`
+    return char === '\n' ? '\\n' :
+      char === '\r' ? '\\r' :
+      `\\x${code.toString(16).padStart(2, '0')}`
   })
 }

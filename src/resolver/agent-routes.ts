@@ -69,10 +69,13 @@ export class AgentRoutes {
     const {target, trust} = this.#options
     const tls = {ca: trust.ca, rejectUnauthorized: trust.rejectUnauthorized}
     const answer = this.#options.routed?.get(remotePort)
-    if (answer) return {agent: this.#agentFor(answer.url), headers: answer.headers, tls, url: answer.url}
+    if (answer) {
+      return {agent: this.#agentFor(answer.url), headers: answer.headers, tls, url: answer.url}
+    }
 
     // Agents found on the control plane or through --node get no credentials at all.
-    const url = `${this.shown(remotePort)}${forwardPath(target.project, target.service, remotePort)}`
+    const url =
+      `${this.shown(remotePort)}${forwardPath(target.project, target.service, remotePort)}`
     return {agent: this.#agentFor(url), tls, url}
   }
 
@@ -108,7 +111,8 @@ export class AgentRoutes {
     try {
       placed = await this.#options.relocate!()
     } catch (error) {
-      const message = `cannot check whether project "${target.project}" moved: ${(error as Error).message}`
+      const message =
+        `cannot check whether project "${target.project}" moved: ${(error as Error).message}`
       if (message !== this.#lastWarning) emit({message, type: 'warning'})
       this.#lastWarning = message
       return

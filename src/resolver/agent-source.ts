@@ -136,7 +136,9 @@ async function checkReachable(
     HEALTH_TIMEOUT_MS
   // The check goes the way the tunnels go, through the same proxy or none.
   const url = `${agent.scheme}//${formatHostPort(agent.host, agent.port)}/healthz`
-  const result = await checkAgentHealth(agent, trust, timeoutMs, proxy.agentFor(url, {tunnel: true}))
+  const result = await checkAgentHealth(
+    agent, trust, timeoutMs, proxy.agentFor(url, {tunnel: true}),
+  )
   if (result.ok) return
 
   const where = formatHostPort(agent.host, agent.port)

@@ -68,7 +68,8 @@ export class ControlPlaneClient {
 
   /** got is loaded here, on first use, so that `--node` and `--help` never pay for it. */
   static async create(
-    config: ControlPlaneConfig, options: ClientOptions = {attemptTimeoutMs: DEFAULT_ATTEMPT_TIMEOUT_MS},
+    config: ControlPlaneConfig,
+    options: ClientOptions = {attemptTimeoutMs: DEFAULT_ATTEMPT_TIMEOUT_MS},
   ): Promise<ControlPlaneClient> {
     const {got} = await import('got')
     const headers: Record<string, string> = {...config.headers, accept: 'application/json'}
@@ -209,7 +210,11 @@ export class ControlPlaneClient {
     const cause = redactUrls(error.code && !error.message.includes(error.code) ?
       `${error.code} ${error.message}` :
       error.message)
-    return new ControlPlaneError('unreachable', `cannot reach ${where}: ${cause}; ${next}`, {cause: error})
+    return new ControlPlaneError(
+      'unreachable',
+      `cannot reach ${where}: ${cause}; ${next}`,
+      {cause: error},
+    )
   }
 }
 

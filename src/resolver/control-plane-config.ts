@@ -130,7 +130,10 @@ export function parseServerUrl(raw: string, source: string): URL {
       throw new UsageError(`${problem}: write e.g. --server https://host:port`)
     }
 
-    throw new ControlPlaneError('bad-server-url', `${problem}: fix it, or pass --server https://host:port`)
+    throw new ControlPlaneError(
+      'bad-server-url',
+      `${problem}: fix it, or pass --server https://host:port`,
+    )
   }
 
   return url
@@ -152,7 +155,9 @@ function checkAnswer(entry: HookAnswer<unknown>): HookAnswer<ControlPlaneAnswer>
     throw bad('a token that is not a string')
   }
 
-  if (answer.ca !== undefined && typeof answer.ca !== 'string') throw bad('a ca that is not a PEM string')
+  if (answer.ca !== undefined && typeof answer.ca !== 'string') {
+    throw bad('a ca that is not a PEM string')
+  }
   if (!areHeaders(answer.headers)) throw bad('headers that are not strings')
 
   if (answer.ca !== undefined) {

@@ -162,7 +162,9 @@ function advice(status: number): string {
   return 'check that --server points at the control plane'
 }
 
-function checkService(project: string, service: string, spec: Record<string, unknown> | undefined): void {
+function checkService(
+  project: string, service: string, spec: Record<string, unknown> | undefined,
+): void {
   const services = spec?.services
   if (!Array.isArray(services) || services.length === 0) return
 

@@ -48,14 +48,19 @@ export function readCaFile(path: string, source: string): string {
     pem = readFileSync(path, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'
-    throw new UsageError(`${source} "${path}" cannot be read (${code}): give the path of a PEM CA file`)
+    throw new UsageError(
+      `${source} "${path}" cannot be read (${code}): give the path of a PEM CA file`,
+    )
   }
 
   checkPem(pem, `${source} "${path}"`)
   return pem
 }
 
-/** Refuses text that holds no PEM certificate, so a wrong file fails here and not as a TLS error. */
+/**
+ * Refuses text that holds no PEM certificate, so a wrong file fails here and not as a TLS
+ * error.
+ */
 export function checkPem(pem: string, what: string): void {
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
     throw new UsageError(`${what} holds no PEM certificate (-----BEGIN CERTIFICATE-----): ` +

@@ -44,7 +44,9 @@ export async function waitForRunning<T>(
     const {nodeRef, phase} = view(resource)
     const state = phase === 'Running' && !nodeRef ? 'Running without a node yet' : phase
     if (phase === 'Running' && nodeRef) {
-      if (shown) emit({message: `project "${project}" is Running on node "${nodeRef}"`, type: 'info'})
+      if (shown) {
+        emit({message: `project "${project}" is Running on node "${nodeRef}"`, type: 'info'})
+      }
       return resource
     }
 

@@ -40,7 +40,9 @@ export class StdioStream extends Duplex {
     this.#input.resume()
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+  override _write(
+    chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void,
+  ): void {
     this.#output.write(chunk, done)
   }
 

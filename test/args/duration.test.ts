@@ -16,11 +16,13 @@ describe('parseDuration', () => {
 
   it('refuses what is not a duration', () => {
     for (const value of ['', 'soon', '-1s', '10 seconds', '1d']) {
-      assertUsageError(() => parseDuration(value, 'drain-timeout'), /--drain-timeout ".*" is not a duration/)
+      assertUsageError(() => parseDuration(value, 'drain-timeout'),
+        /--drain-timeout ".*" is not a duration/)
     }
   })
 
   it('refuses a duration longer than a timer can hold, which would fire at once', () => {
-    assertUsageError(() => parseDuration('1000h', 'ping-interval'), /--ping-interval "1000h" is too long/)
+    assertUsageError(() => parseDuration('1000h', 'ping-interval'),
+      /--ping-interval "1000h" is too long/)
   })
 })

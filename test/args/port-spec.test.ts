@@ -65,14 +65,16 @@ describe('parsePortSpecs', () => {
   })
 
   it('refuses one local port given for two remote ports', () => {
-    assertUsageError(() => parsePortSpecs(['8080:80', '8080:81']), /^local port 8080 is given twice/)
+    assertUsageError(() => parsePortSpecs(['8080:80', '8080:81']),
+      /^local port 8080 is given twice/)
   })
 })
 
 describe('parsePort', () => {
   it('allows 0 only where the system may choose the port', () => {
     assert.equal(parsePort('0', 'local', true), 0)
-    assertUsageError(() => parsePort('0', 'local'), /^local port "0" is not valid: use a whole number in 1\.\.65535$/)
+    assertUsageError(() => parsePort('0', 'local'),
+      /^local port "0" is not valid: use a whole number in 1\.\.65535$/)
   })
 
   it('refuses a number too large to be exact', () => {

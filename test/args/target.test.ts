@@ -16,7 +16,8 @@ describe('parseTarget', () => {
   })
 
   it('refuses a target without a slash and shows the expected form', () => {
-    assertUsageError(() => parseTarget('shop'), /^target "shop" has no "\/": write it as <project>\/<service>/)
+    assertUsageError(() => parseTarget('shop'),
+      /^target "shop" has no "\/": write it as <project>\/<service>/)
   })
 
   it('refuses an empty project or an empty service, naming which one is empty', () => {

@@ -18,16 +18,21 @@ async function curlMissing(): Promise<string | undefined> {
     await run('curl', ['--version'])
     return undefined
   } catch (error) {
-    return `curl is not installed (${(error as Error).message.split('\n')[0]}); apt-get install curl`
+    return `curl is not installed (${(error as Error).message.split('\n')[0]}); ` +
+      'apt-get install curl'
   }
 }
 
 /** Fetches a URL with curl and resolves with the body, failing on any HTTP error. */
 async function curl(url: string): Promise<Buffer> {
-  const {stdout} = await run('curl', ['--silent', '--show-error', '--fail', '--max-time', '60', url], {
-    encoding: 'buffer',
-    maxBuffer: 64 * MiB,
-  })
+  const {stdout} = await run(
+    'curl',
+    ['--silent', '--show-error', '--fail', '--max-time', '60', url],
+    {
+      encoding: 'buffer',
+      maxBuffer: 64 * MiB,
+    },
+  )
   return stdout
 }
 

@@ -67,9 +67,12 @@ describe('port-forward refuses a wrong command line with one line and exit 2', (
     })
   }
 
-  for (const node of ['10.0.0.7:9090', '[::1]:9090', 'ws://10.0.0.7:9090', 'wss://agent.example:443']) {
+  for (const node of [
+    '10.0.0.7:9090', '[::1]:9090', 'ws://10.0.0.7:9090', 'wss://agent.example:443',
+  ]) {
     it(`accepts --node ${node} and goes on to the next check`, async () => {
-      const run = await runPortForward(['shop/db', '80', '--node', node, '--connect-timeout', 'soon'])
+      const run = await runPortForward(['shop/db', '80', '--node', node,
+        '--connect-timeout', 'soon'])
       assert.match(errorLine(run), /^Error: --connect-timeout "soon" is not a duration/)
       assert.equal(run.exit, 2)
     })
@@ -112,20 +115,23 @@ describe('port-forward explains why the control plane cannot place the target', 
     ['a Terminating project', 'terminating/db',
       /^Error: project "terminating" is Terminating: deploy it again/],
     ['a missing project', 'missing/db',
-      /^Error: project "missing" was not found on .* \(Not Found: project not found: missing\): check the name/],
+      new RegExp('^Error: project "missing" was not found on .* ' +
+        '\\(Not Found: project not found: missing\\): check the name')],
     ['a Running project without a node', 'unplaced/db',
       /^Error: project "unplaced" is Running but names no node/],
     ['a missing node', 'orphan/db',
       /^Error: node "node-gone" of project "orphan" was not found .*--node host:port$/],
     ['a node without an address', 'hidden/db',
-      /^Error: node "node-b" reports no address \(status\.network\.ip is missing\): .*--node host:port$/],
+      new RegExp('^Error: node "node-b" reports no address ' +
+        '\\(status\\.network\\.ip is missing\\): .*--node host:port$')],
     ['an unknown service', 'shop/web',
       /^Error: project "shop" has no service "web"; it has: db, cache$/],
   ]
   for (const [what, target, message] of cases) {
     it(`with exit 4 for ${what}`, async () => {
       // Without waiting, a project that is not Running fails at once with its phase.
-      const run = await runPortForward([target, '5432', '--server', plane.url, '--running-timeout', '0'])
+      const run = await runPortForward([target, '5432', '--server', plane.url,
+        '--running-timeout', '0'])
       assert.match(errorLine(run), message)
       assert.equal(run.exit, 4)
     })
@@ -139,7 +145,8 @@ describe('port-forward explains why the control plane cannot place the target', 
       const line = errorLine(run)
       // got 14 on Node.js 24.20 and later reports a refused connection under another code.
       assert.match(line, new RegExp('^Error: cannot reach the control plane at ' +
-        `http://\\*\\*\\*@127\\.0\\.0\\.1:${port}/\\?token=\\*\\*\\*: .*(ECONNREFUSED|ERR_SOCKET_CLOSED_BEFORE_CONNECTION).*; check --server`))
+        `http://\\*\\*\\*@127\\.0\\.0\\.1:${port}/\\?token=\\*\\*\\*: ` +
+        '.*(ECONNREFUSED|ERR_SOCKET_CLOSED_BEFORE_CONNECTION).*; check --server'))
       assert.doesNotMatch(line, /pw-9f1c|tok-query/)
       assert.equal(run.exit, 3)
     })
@@ -147,13 +154,15 @@ describe('port-forward explains why the control plane cannot place the target', 
   it('with exit 3 and the HTTP status when a proxy answers with an HTML page', async () => {
     plane.override = (_request, response) => {
       response.writeHead(403, {'content-type': 'text/html'})
-      response.end('<!DOCTYPE html>\n<html><body>\n<h1>Access denied</h1>\n<p>by policy</p></body></html>')
+      response.end('<!DOCTYPE html>\n<html><body>\n<h1>Access denied</h1>\n' +
+        '<p>by policy</p></body></html>')
       return true
     }
 
     const run = await runPortForward(['shop/db', '5432', '--server', plane.url])
     const line = errorLine(run)
-    assert.match(line, /^Error: control plane at .* refused to show project "shop": HTTP 403 Forbidden /)
+    assert.match(line,
+      /^Error: control plane at .* refused to show project "shop": HTTP 403 Forbidden /)
     assert.match(line, /"Access denied by policy"/)
     assert.doesNotMatch(line, /[<>]/)
     assert.equal(run.exit, 3)
@@ -168,11 +177,13 @@ describe('port-forward explains why the control plane cannot place the target', 
 
     const run = await runPortForward(['shop/db', '5432', '--server', plane.url])
     assert.match(errorLine(run),
-      /^Error: control plane at .* answered GET \/api\/v1\/projects\/shop with a body that is not JSON/)
+      new RegExp('^Error: control plane at .* answered GET \\/api\\/v1\\/projects\\/shop ' +
+        'with a body that is not JSON'))
     assert.equal(run.exit, 3)
   })
 
-  it('with exit 3 and advice to log in again when the token is refused, never showing it', async () => {
+  it('with exit 3 and advice to log in again when the token is refused, ' +
+    'never showing it', async () => {
     plane.token = 'tok-current'
     const run = await runCli(['port-forward', 'shop/db', '5432'],
       {CARACTRL_SERVER: plane.url, CARACTRL_TOKEN: TOKEN, DEBUG: '*'})
@@ -220,7 +231,8 @@ describe('port-forward gets past faults that do not stop it', () => {
       return true
     }
 
-    cli = new RunningCli(['port-forward', 'shop/db', `0:${target.port}`], {CARACTRL_SERVER: plane.url})
+    cli = new RunningCli(['port-forward', 'shop/db', `0:${target.port}`],
+      {CARACTRL_SERVER: plane.url})
     const [port] = await cli.ready()
     const payload = randomPayload(64 * 1024)
     assert.equal(await echoThrough(port, payload), sha256(payload))

@@ -51,7 +51,9 @@ describe('the caractrl:control-plane hook', () => {
   })
 
   /** Asserts the run resolved the agent through `plane` with `token`, then failed to bind. */
-  function assertResolvedThrough(run: {exit: number; stderr: string; stdout: string}, token: string): void {
+  function assertResolvedThrough(
+    run: {exit: number; stderr: string; stdout: string}, token: string,
+  ): void {
     assert.match(errorLine(run), /^Error: cannot listen on 127\.0\.0\.1:\d+: /)
     assert.equal(run.exit, 5)
     assert.deepEqual(plane.calls.map((call) => [call.url, call.headers.authorization]), [
@@ -76,7 +78,8 @@ describe('the caractrl:control-plane hook', () => {
 
   it('uses CARACTRL_SERVER and CARACTRL_TOKEN when no handler answers', async () => {
     plane.token = ENV_TOKEN
-    const run = await runPortForward(ports, {env: {CARACTRL_SERVER: plane.url, CARACTRL_TOKEN: ENV_TOKEN}})
+    const run = await runPortForward(ports,
+      {env: {CARACTRL_SERVER: plane.url, CARACTRL_TOKEN: ENV_TOKEN}})
     assertResolvedThrough(run, ENV_TOKEN)
   })
 
@@ -92,13 +95,15 @@ describe('the caractrl:control-plane hook', () => {
     assertResolvedThrough(run, HOOK_TOKEN)
   })
 
-  it('is refused by a control plane that expects another token, without showing either', async () => {
+  it('is refused by a control plane that expects another token, ' +
+    'without showing either', async () => {
     const run = await runPortForward(ports, {
       env: {FIXTURE_CONTROL_PLANE_TOKEN: 'tok-wrong-0000', FIXTURE_CONTROL_PLANE_URL: plane.url},
       hooks: ANSWER,
     })
     const line = errorLine(run)
-    assert.match(line, /^Error: control plane at http:\/\/127\.0\.0\.1:\d+\/ refused to show project "shop": /)
+    assert.match(line,
+      /^Error: control plane at http:\/\/127\.0\.0\.1:\d+\/ refused to show project "shop": /)
     assert.match(line, /log in again/)
     assert.equal(run.exit, 3)
     assert.doesNotMatch(run.stderr + run.stdout, /tok-/)
@@ -131,17 +136,20 @@ describe('the caractrl:control-plane hook', () => {
     assert.deepEqual(plane.calls, [], 'a failed handler is not replaced by CARACTRL_SERVER')
   })
 
-  it('stops with exit 3 too when the handler fails with this.error and an exit code of its own', async () => {
-    const run = await runPortForward(ports, {hooks: {[EVENT]: `${FIXTURES}/exit-control-plane.ts`}})
+  it('stops with exit 3 too when the handler fails with this.error ' +
+    'and an exit code of its own', async () => {
+    const run = await runPortForward(ports,
+      {hooks: {[EVENT]: `${FIXTURES}/exit-control-plane.ts`}})
     assert.match(errorLine(run),
       /^Error: session expired: run caractrl login again \(from the caractrl:control-plane/)
     assert.equal(run.exit, 3)
   })
 
   it('refuses an answer without a url, naming the plugin that gave it', async () => {
-    const run = await runPortForward(ports, {hooks: {[EVENT]: `${FIXTURES}/unusable-control-plane.ts`}})
-    assert.match(errorLine(run),
-      /^Error: the caractrl:control-plane hook of @caractrl\/plugin-port-forward answered without a url: /)
+    const run = await runPortForward(ports,
+      {hooks: {[EVENT]: `${FIXTURES}/unusable-control-plane.ts`}})
+    assert.match(errorLine(run), new RegExp('^Error: the caractrl:control-plane hook of ' +
+      '@caractrl\\/plugin-port-forward answered without a url: '))
     assert.equal(run.exit, 3)
     assert.doesNotMatch(run.stderr, /tok-/)
   })

@@ -183,10 +183,12 @@ describe('a long-running command inside its host', () => {
     })
     const {port} = holder.address() as {port: number}
     try {
-      cli = new RunningCli(['port-forward', 'shop/db', `${port}:${target.port}`, '--node', agent.address])
+      cli = new RunningCli(['port-forward', 'shop/db', `${port}:${target.port}`,
+        '--node', agent.address])
       const exit = await cli.exited
       assert.equal(exit.code, 5)
-      assert.match(cli.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use`))
+      assert.match(cli.stderr,
+        new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use`))
       assert.doesNotMatch(cli.stderr, /Forwarding from/)
     } finally {
       holder.close()
@@ -202,9 +204,11 @@ describe('exit statuses', () => {
     })
     const {port} = dead.address() as {port: number}
     dead.close()
-    const cli = new RunningCli(['port-forward', 'shop/db', '5432'], {CARACTRL_SERVER: `http://127.0.0.1:${port}`})
+    const cli = new RunningCli(['port-forward', 'shop/db', '5432'],
+      {CARACTRL_SERVER: `http://127.0.0.1:${port}`})
     assert.equal((await cli.exited).code, 3)
-    assert.match(cli.stderr, /^Error: cannot reach the control plane at http:\/\/127\.0\.0\.1:\d+\/: /m)
+    assert.match(cli.stderr,
+      /^Error: cannot reach the control plane at http:\/\/127\.0\.0\.1:\d+\/: /m)
   })
 
   it('exits 4 when the project is not Running', async () => {
@@ -267,7 +271,8 @@ describe('exit statuses', () => {
         {NODE_OPTIONS: `--import=${broken}`})
       assert.equal((await cli.exited).code, 1)
       assert.match(cli.stderr,
-        /^Error: unexpected failure: signals are broken in this process; rerun with DEBUG=caractrl:\* .*report it$/m)
+        new RegExp('^Error: unexpected failure: signals are broken in this process; ' +
+          'rerun with DEBUG=caractrl:\\* .*report it$', 'm'))
       assert.doesNotMatch(cli.stderr, /\n\s+at /)
     } finally {
       await agent.close()
@@ -278,7 +283,8 @@ describe('exit statuses', () => {
     const refused = new RunningCli(['port-forward', 'shop/db', '5432', '--address', '0.0.0.0',
       '--output', 'json', '--node', '127.0.0.1:9'])
     assert.equal((await refused.exited).code, 2)
-    assert.match(refused.stderr, /--address 0\.0\.0\.0 can be reached from other machines: add --allow-non-loopback/)
+    assert.match(refused.stderr,
+      /--address 0\.0\.0\.0 can be reached from other machines: add --allow-non-loopback/)
 
     const agent = await TestAgent.start()
     const allowed = new RunningCli(['port-forward', 'shop/db', '0:5432', '--address', '0.0.0.0',

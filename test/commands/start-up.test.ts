@@ -53,7 +53,8 @@ describe('start-up', () => {
     agent = await TestAgent.start()
     target = await startTarget(echo)
     tracer = await mkdtemp(join(tmpdir(), 'caractrl-start-trace-'))
-    await Promise.all(Object.entries(TRACER).map(([name, text]) => writeFile(join(tracer, name), text)))
+    await Promise.all(Object.entries(TRACER).map(([name, text]) =>
+      writeFile(join(tracer, name), text)))
   })
 
   after(async () => {
@@ -65,7 +66,8 @@ describe('start-up', () => {
     const log = join(tracer, 'load.log')
     const register = pathToFileURL(join(tracer, 'register.mjs')).href
     cli = new RunningCli(
-      ['port-forward', 'shop/db', `0:${target.port}`, '--address', '127.0.0.1', '--node', agent.address],
+      ['port-forward', 'shop/db', `0:${target.port}`, '--address', '127.0.0.1',
+        '--node', agent.address],
       {CARACTRL_TEST_LOAD_LOG: log, NODE_OPTIONS: `--import=${register}`},
     )
     const [port] = await cli.ready()

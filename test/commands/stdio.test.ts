@@ -69,7 +69,8 @@ describe('port-forward --stdio', () => {
     assert.doesNotMatch(stderr, /Forwarding from/)
   })
 
-  it('refuses --output json, whose lines would mix with the stream, and says so on stderr', async () => {
+  it('refuses --output json, whose lines would mix with the stream, ' +
+    'and says so on stderr', async () => {
     cli = new RunningCli(['port-forward', 'shop/db', '22', '--stdio', '--output', 'json', '--node',
       agent.address])
     const exit = await cli.exited
@@ -95,7 +96,8 @@ describe('port-forward --stdio', () => {
   })
 
   it('refuses more than one port', async () => {
-    cli = new RunningCli(['port-forward', 'shop/db', '22', '8080:80', '--stdio', '--node', agent.address])
+    cli = new RunningCli(['port-forward', 'shop/db', '22', '8080:80', '--stdio',
+      '--node', agent.address])
     assert.equal((await cli.exited).code, 2)
     assert.match(cli.stderr, /--stdio carries one port/)
   })

@@ -82,7 +82,8 @@ describe('port-forward on SIGINT', () => {
   })
 
   it('lets a transfer in flight finish intact, then exits 0', async () => {
-    cli = new RunningCli(['port-forward', 'shop/files', `0:${target.port}`, '--node', agent.address])
+    cli = new RunningCli(['port-forward', 'shop/files', `0:${target.port}`,
+      '--node', agent.address])
     const [port] = await cli.ready()
     client = await dial(port)
     const transfer = download(client, half)
@@ -100,7 +101,8 @@ describe('port-forward on SIGINT', () => {
   })
 
   it('cuts the open connection at a second SIGINT and exits 6', async () => {
-    cli = new RunningCli(['port-forward', 'shop/files', `0:${target.port}`, '--node', agent.address])
+    cli = new RunningCli(['port-forward', 'shop/files', `0:${target.port}`,
+      '--node', agent.address])
     const [port] = await cli.ready()
     client = await dial(port)
     const transfer = download(client, half)

@@ -93,7 +93,8 @@ describe('the command surface', () => {
       this.skip()
     }
 
-    cli = new RunningCli(['port-forward', 'shop/db', `0:${targets[0].port}`, '--node', agent.address])
+    cli = new RunningCli(['port-forward', 'shop/db', `0:${targets[0].port}`,
+      '--node', agent.address])
     const ports = await cli.ready(2)
     assert.equal(ports[0], ports[1], 'both addresses get the same port')
     assert.match(cli.stderr, /Forwarding from \[::1\]:/)
@@ -102,8 +103,8 @@ describe('the command surface', () => {
   })
 
   it('listens only where --address says', async () => {
-    cli = new RunningCli(['port-forward', 'shop/db', `0:${targets[0].port}`, '--address', '127.0.0.1',
-      '--node', agent.address])
+    cli = new RunningCli(['port-forward', 'shop/db', `0:${targets[0].port}`,
+      '--address', '127.0.0.1', '--node', agent.address])
     const [port] = await cli.ready()
     await assert.rejects(dial(port, '::1'))
   })
@@ -130,7 +131,8 @@ describe('the command surface', () => {
     assert.equal((await cli.exited).code, 0)
 
     const events = jsonEvents(cli.stdout)
-    const opened = events.filter((event) => event.type === 'connection-open').map((event) => event.id)
+    const opened = events.filter((event) => event.type === 'connection-open')
+      .map((event) => event.id)
     const closed = events.filter((event) => event.type === 'connection-close')
     assert.equal(opened.length, 20)
     assert.deepEqual(closed.map((event) => event.id).sort(), [...opened].sort())

@@ -139,7 +139,8 @@ async function writeHost(dir: string, kind: HostKind): Promise<void> {
   await Promise.all([
     writeFile(join(dir, 'package.json'), `${JSON.stringify(pjson, null, 2)}\n`),
     writeFile(join(dir, 'bin', 'run.js'),
-      '#!/usr/bin/env node\nimport {execute} from \'@oclif/core\'\n\nawait execute({dir: import.meta.url})\n'),
+      '#!/usr/bin/env node\nimport {execute} from \'@oclif/core\'\n\n' +
+      'await execute({dir: import.meta.url})\n'),
     writeFile(join(dir, 'hooks', 'control-plane.js'), `import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
@@ -164,7 +165,8 @@ async function pack(into: string): Promise<string> {
   await Promise.all(['package.json', 'npm-shrinkwrap.json', 'bin', 'dist'].map((name) =>
     cp(join(PLUGIN_ROOT, name), join(stage, name), {recursive: true})))
   await symlink(join(PLUGIN_ROOT, 'node_modules'), join(stage, 'node_modules'), 'dir')
-  await run(process.execPath, [join(PLUGIN_ROOT, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest'],
+  await run(process.execPath,
+    [join(PLUGIN_ROOT, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest'],
     {cwd: stage, env: {...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true'}})
   return packStage(stage, into)
 }

@@ -50,7 +50,8 @@ describe('port-forward against the Go reference agent', function () {
   })
 
   it('echoes 64 MiB of random bytes each way through one connection intact', async () => {
-    cli = new RunningCli(['port-forward', 'shop/db', String(target.port), '0', '--node', agent.address])
+    cli = new RunningCli(['port-forward', 'shop/db', String(target.port), '0',
+      '--node', agent.address])
     const [port] = await cli.ready()
     const payload = randomPayload(64 * MiB)
     assert.equal(await echoThrough(port, payload), sha256(payload))
@@ -79,13 +80,16 @@ describe('port-forward against the Go reference agent', function () {
   })
 
   it('reports a service without a container (404) and keeps accepting', async () => {
-    cli = new RunningCli(['port-forward', 'shop/missing', `0:${target.port}`, '--node', agent.address])
+    cli = new RunningCli(['port-forward', 'shop/missing', `0:${target.port}`,
+      '--node', agent.address])
     const [port] = await cli.ready()
 
     await closed(await dial(port))
-    await cli.waitFor(/Connection #1 -> shop\/missing:\d+ failed: agent refused the tunnel: Not Found/)
+    await cli.waitFor(
+      /Connection #1 -> shop\/missing:\d+ failed: agent refused the tunnel: Not Found/)
     await closed(await dial(port))
-    await cli.waitFor(/Connection #2 -> shop\/missing:\d+ failed: agent refused the tunnel: Not Found/)
+    await cli.waitFor(
+      /Connection #2 -> shop\/missing:\d+ failed: agent refused the tunnel: Not Found/)
     assert.equal(cli.child.exitCode, null, cli.stderr)
   })
 })

@@ -61,7 +61,8 @@ describe('npm pack', function () {
     assert.ok(files.includes('package/npm-shrinkwrap.json'))
     const pjson = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
     for (const name of Object.keys(pjson.dependencies)) {
-      assert.ok(files.includes(`package/node_modules/${name}/package.json`), `${name} is not bundled`)
+      assert.ok(files.includes(`package/node_modules/${name}/package.json`),
+        `${name} is not bundled`)
     }
   })
 

@@ -45,7 +45,8 @@ describe('NO_PROXY', () => {
 })
 
 describe('proxy settings from the environment', () => {
-  it('choose the proxy by scheme: HTTP_PROXY for http and ws, HTTPS_PROXY for https and wss', async () => {
+  it('choose the proxy by scheme: HTTP_PROXY for http and ws, ' +
+    'HTTPS_PROXY for https and wss', async () => {
     const settings = await ProxySettings.fromEnv({
       HTTP_PROXY: 'http://plain.proxy:3128', HTTPS_PROXY: 'http://secure.proxy:3128',
     })
@@ -57,7 +58,8 @@ describe('proxy settings from the environment', () => {
 
   it('read the lowercase spelling first', async () => {
     const settings = await ProxySettings.fromEnv({
-      HTTPS_PROXY: 'http://upper:1', NO_PROXY: '', https_proxy: 'http://lower:2', no_proxy: 'cp.example',
+      HTTPS_PROXY: 'http://upper:1', NO_PROXY: '',
+      https_proxy: 'http://lower:2', no_proxy: 'cp.example',
     })
     assert.deepEqual(
       [settings.choose('https://other.example/')?.source, settings.choose('https://cp.example/')],

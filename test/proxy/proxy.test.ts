@@ -65,7 +65,8 @@ describe('port-forward through an HTTP proxy', () => {
 
   it('sends the tunnels of --node through the proxy too', async () => {
     await forward({HTTP_PROXY: proxy.url}, ['--node', `127.0.0.1:${agent.port}`])
-    assert.deepEqual(proxy.seen, [`CONNECT 127.0.0.1:${agent.port}`, `CONNECT 127.0.0.1:${agent.port}`])
+    assert.deepEqual(proxy.seen,
+      [`CONNECT 127.0.0.1:${agent.port}`, `CONNECT 127.0.0.1:${agent.port}`])
   })
 
   it('reads http_proxy before HTTP_PROXY', async () => {
@@ -92,7 +93,8 @@ describe('port-forward through an HTTP proxy', () => {
     const running = await forward({CARACTRL_SERVER: plane.url, DEBUG: '*', HTTP_PROXY: withUser})
     const basic = `Basic ${Buffer.from(`bob:${PROXY_PASSWORD}`).toString('base64')}`
     assert.deepEqual(new Set(proxy.credentials), new Set([basic]))
-    assert.match(running.stderr, /through the proxy http:\/\/\*\*\*@127\.0\.0\.1:\d+\/ from HTTP_PROXY/)
+    assert.match(running.stderr,
+      /through the proxy http:\/\/\*\*\*@127\.0\.0\.1:\d+\/ from HTTP_PROXY/)
     assert.ok(!running.stderr.includes(PROXY_PASSWORD), 'stderr shows the proxy password')
     assert.ok(!running.stderr.includes(basic.slice(6)), 'stderr shows the encoded credentials')
     assert.equal(agent.requests[0].headers['proxy-authorization'], undefined)
@@ -104,7 +106,8 @@ describe('port-forward through an HTTP proxy', () => {
       {CARACTRL_SERVER: plane.url, HTTP_PROXY: dead})
     assert.equal(result.code, 3)
     assert.match(result.stderr, new RegExp(`^Error: cannot reach the control plane at ` +
-      `http://127\\.0\\.0\\.1:\\d+/ \\(through the proxy ${dead}/ from HTTP_PROXY\\): .*(ECONNREFUSED|ERR_SOCKET_CLOSED_BEFORE_CONNECTION)`, 'm'))
+      `http://127\\.0\\.0\\.1:\\d+/ \\(through the proxy ${dead}/ from HTTP_PROXY\\): ` +
+      '.*(ECONNREFUSED|ERR_SOCKET_CLOSED_BEFORE_CONNECTION)', 'm'))
   })
 
   it('names the proxy when it refuses the control plane', async () => {
@@ -113,7 +116,8 @@ describe('port-forward through an HTTP proxy', () => {
       {CARACTRL_SERVER: plane.url, HTTP_PROXY: proxy.url})
     assert.equal(result.code, 3)
     assert.match(result.stderr,
-      /^Error: control plane at \S+ \(through the proxy \S+ from HTTP_PROXY\) refused to show project "shop": /m)
+      new RegExp('^Error: control plane at \\S+ \\(through the proxy \\S+ from HTTP_PROXY\\) ' +
+        'refused to show project "shop": ', 'm'))
     assert.match(result.stderr, /: HTTP 403/)
   })
 
@@ -152,15 +156,19 @@ describe('port-forward through an HTTP proxy', () => {
       await Promise.all([secureAgent?.close(), securePlane?.close(), certs?.remove()])
     })
 
-    it('sends https control-plane requests through HTTPS_PROXY with CONNECT, checking the certificate', async () => {
-      await forward({CARACTRL_SERVER: securePlane.url, HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url},
-        ['--certificate-authority', certs.caFile])
+    it('sends https control-plane requests through HTTPS_PROXY with CONNECT, ' +
+      'checking the certificate', async () => {
+      await forward(
+        {CARACTRL_SERVER: securePlane.url, HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url},
+        ['--certificate-authority', certs.caFile],
+      )
       const planeAt = `127.0.0.1:${new URL(securePlane.url).port}`
       assert.deepEqual(proxy.seen, [`CONNECT ${planeAt}`, `CONNECT ${planeAt}`,
         `CONNECT 127.0.0.1:${agent.port}`, `CONNECT 127.0.0.1:${agent.port}`])
     })
 
-    it('tunnels wss through HTTPS_PROXY with CONNECT, checking the agent\'s certificate', async () => {
+    it('tunnels wss through HTTPS_PROXY with CONNECT, ' +
+      'checking the agent\'s certificate', async () => {
       await forward({HTTPS_PROXY: proxy.url},
         ['--node', `wss://127.0.0.1:${secureAgent.port}`, '--certificate-authority', certs.caFile])
       assert.deepEqual(proxy.seen,

@@ -10,8 +10,8 @@ const B: PlacedAgent = {host: '10.0.0.2', node: 'node-b', port: 9090, scheme: 'w
 function routes(relocate: () => Promise<PlacedAgent>) {
   const events: ForwardEvent[] = []
   const table = new AgentRoutes({
-    agent: A, emit: (event) => events.push(event), relocate, target: {project: 'shop', service: 'db'},
-    trust: {rejectUnauthorized: true},
+    agent: A, emit: (event) => events.push(event), relocate,
+    target: {project: 'shop', service: 'db'}, trust: {rejectUnauthorized: true},
   })
   return {events, table}
 }
@@ -28,7 +28,8 @@ describe('agent routes of a project found on the control plane', () => {
     assert.equal(endpoint.headers, undefined)
   })
 
-  it('looks the project up once for many connections failing together, and tells the move once', async () => {
+  it('looks the project up once for many connections failing together, ' +
+    'and tells the move once', async () => {
     let lookups = 0
     const {events, table} = routes(async () => {
       lookups++
@@ -37,10 +38,13 @@ describe('agent routes of a project found on the control plane', () => {
     const failed = failure(table, {code: 'ECONNREFUSED'})
     const next = await Promise.all([1, 2, 3].map(() => table.redial(5432, failed)))
     assert.equal(lookups, 1)
-    for (const endpoint of next) assert.equal(endpoint?.url, 'ws://10.0.0.2:9090/api/v1/forward/shop/db/5432')
+    for (const endpoint of next) {
+      assert.equal(endpoint?.url, 'ws://10.0.0.2:9090/api/v1/forward/shop/db/5432')
+    }
     assert.equal(events.filter((event) => event.type === 'info').length, 1)
 
-    assert.equal((await table.redial(5432, failed))?.url, next[0]!.url, 'a late failure at A goes to B')
+    assert.equal((await table.redial(5432, failed))?.url, next[0]!.url,
+      'a late failure at A goes to B')
     assert.equal(lookups, 1)
   })
 
@@ -73,13 +77,16 @@ describe('agent routes of a project found on the control plane', () => {
       throw new Error('control plane is down')
     })
     assert.equal(await table.redial(5432, failure(table, {code: 'EHOSTUNREACH'})), undefined)
-    assert.deepEqual(events, [{message: 'cannot check whether project "shop" moved: control plane is down',
-      type: 'warning'}])
+    assert.deepEqual(events, [{
+      message: 'cannot check whether project "shop" moved: control plane is down',
+      type: 'warning',
+    }])
   })
 
   it('never looks up an agent that was not found on the control plane', async () => {
     const table = new AgentRoutes({
-      agent: A, emit() {}, target: {project: 'shop', service: 'db'}, trust: {rejectUnauthorized: true},
+      agent: A, emit() {}, target: {project: 'shop', service: 'db'},
+      trust: {rejectUnauthorized: true},
     })
     assert.equal(await table.redial(5432, failure(table, {code: 'ECONNREFUSED'})), undefined)
   })

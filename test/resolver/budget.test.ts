@@ -47,22 +47,25 @@ describe('port-forward resolves within one total budget', () => {
       return true
     }
 
-    const {code, elapsedMs, line} = await run(['--resolve-timeout', '2s', '--request-timeout', '30s'])
+    const {code, elapsedMs, line} =
+      await run(['--resolve-timeout', '2s', '--request-timeout', '30s'])
     assert.equal(code, 3)
-    assert.match(line, new RegExp(`^Error: the control plane at http://127\\.0\\.0\\.1:\\d+/ did not ` +
-      `answer GET ${PROJECT_PATH} within the 2s --resolve-timeout: no response headers arrived ` +
-      '\\(1 attempt\\); .*allow more time with --resolve-timeout$'))
+    assert.match(line, new RegExp(`^Error: the control plane at http://127\\.0\\.0\\.1:\\d+/ ` +
+      `did not answer GET ${PROJECT_PATH} within the 2s --resolve-timeout: ` +
+      'no response headers arrived \\(1 attempt\\); .*allow more time with --resolve-timeout$'))
     assert.ok(elapsedMs < 2000 + MARGIN_MS, `took ${elapsedMs} ms`)
   })
 
-  it('retries attempts that time out, but starts none that --resolve-timeout cannot hold', async () => {
+  it('retries attempts that time out, ' +
+    'but starts none that --resolve-timeout cannot hold', async () => {
     plane.override = (_request, response) => {
       held.add(response)
       return true
     }
 
     // 0.5s attempt, 1s pause, 0.5s attempt: the next 2s pause would end past the budget.
-    const {code, elapsedMs, line} = await run(['--resolve-timeout', '3s', '--request-timeout', '500ms'])
+    const {code, elapsedMs, line} =
+      await run(['--resolve-timeout', '3s', '--request-timeout', '500ms'])
     assert.equal(code, 3)
     assert.match(line,
       /within the 0\.5s --request-timeout: no response headers arrived \(2 attempts\)/)
@@ -80,10 +83,12 @@ describe('port-forward resolves within one total budget', () => {
       return true
     }
 
-    const {code, elapsedMs, line} = await run(['--resolve-timeout', '2s', '--request-timeout', '30s'])
+    const {code, elapsedMs, line} =
+      await run(['--resolve-timeout', '2s', '--request-timeout', '30s'])
     assert.equal(code, 3)
     assert.match(line,
-      /within the 2s --resolve-timeout: the body was still arriving, \d+ bytes so far \(1 attempt\)/)
+      new RegExp('within the 2s --resolve-timeout: the body was still arriving, ' +
+        '\\d+ bytes so far \\(1 attempt\\)'))
     assert.ok(elapsedMs < 2000 + MARGIN_MS, `took ${elapsedMs} ms`)
   })
 
@@ -99,11 +104,13 @@ describe('port-forward resolves within one total budget', () => {
     const {code, line} = await run(['--resolve-timeout', '20s', '--request-timeout', '500ms'])
     assert.equal(code, 3)
     assert.match(line,
-      /within the 0\.5s --request-timeout: the body was still arriving, \d+ bytes so far \(3 attempts\)/)
+      new RegExp('within the 0\\.5s --request-timeout: the body was still arriving, ' +
+        '\\d+ bytes so far \\(3 attempts\\)'))
     assert.equal(plane.callsTo(PROJECT_PATH).length, 3)
   })
 
-  it('shortens a long Retry-After of a 503 to 2s, and reports the 503 once retries are spent', async () => {
+  it('shortens a long Retry-After of a 503 to 2s, ' +
+    'and reports the 503 once retries are spent', async () => {
     plane.override = (_request, response) => {
       response.setHeader('retry-after', '3600')
       sendProblem(response, 503, 'Service Unavailable', 'maintenance')
@@ -118,7 +125,8 @@ describe('port-forward resolves within one total budget', () => {
     assert.ok(elapsedMs < 15_000 + MARGIN_MS, `took ${elapsedMs} ms`)
   })
 
-  it('does not start a pause that the budget cannot hold, and reports the answer it has', async () => {
+  it('does not start a pause that the budget cannot hold, ' +
+    'and reports the answer it has', async () => {
     plane.override = (_request, response) => {
       response.setHeader('retry-after', '3600')
       sendProblem(response, 503, 'Service Unavailable', 'maintenance')
@@ -140,8 +148,8 @@ describe('port-forward resolves within one total budget', () => {
 
     const {code, elapsedMs, line} = await run([])
     assert.equal(code, 3)
-    assert.match(line, new RegExp('^Error: control plane at http://127\\.0\\.0\\.1:\\d+/ failed to show ' +
-      'project "shop": Internal Server Error: database is down; retry in a moment'))
+    assert.match(line, new RegExp('^Error: control plane at http://127\\.0\\.0\\.1:\\d+/ ' +
+      'failed to show project "shop": Internal Server Error: database is down; retry in a moment'))
     assert.equal(plane.callsTo(PROJECT_PATH).length, 3)
     assert.ok(elapsedMs < 15_000 + MARGIN_MS, `took ${elapsedMs} ms`)
   })
@@ -158,10 +166,13 @@ describe('port-forward resolves within one total budget', () => {
     })
 
     it('stops at --resolve-timeout, saying the connection was never accepted', async () => {
-      const {code, elapsedMs, line} = await run(['--resolve-timeout', '2s', '--request-timeout', '30s'],
-        `http://127.0.0.1:${unaccepted.port}`)
+      const {code, elapsedMs, line} = await run(
+        ['--resolve-timeout', '2s', '--request-timeout', '30s'],
+        `http://127.0.0.1:${unaccepted.port}`,
+      )
       assert.equal(code, 3)
-      assert.match(line, /within the 2s --resolve-timeout: the connection was never accepted \(1 attempt\)/)
+      assert.match(line,
+        /within the 2s --resolve-timeout: the connection was never accepted \(1 attempt\)/)
       assert.ok(elapsedMs < 2000 + MARGIN_MS, `took ${elapsedMs} ms`)
     })
   })

@@ -36,11 +36,14 @@ describe('controlPlaneConfig', () => {
 
   it('uses the environment token when the hook answer has none', () => {
     const answer = {...HOST, answer: {url: 'https://cp.example'}}
-    assert.equal(controlPlaneConfig({answers: [answer], env: ENV, flags: {}}).config.token, 'tok-env')
+    assert.equal(controlPlaneConfig({answers: [answer], env: ENV, flags: {}}).config.token,
+      'tok-env')
   })
 
   it('lets --server override both the hook and CARACTRL_SERVER', () => {
-    const {config} = controlPlaneConfig({answers: [HOST], env: ENV, flags: {server: 'http://flag.example'}})
+    const {config} = controlPlaneConfig({
+      answers: [HOST], env: ENV, flags: {server: 'http://flag.example'},
+    })
     assert.equal(config.url.href, 'http://flag.example/')
     assert.equal(config.source, '--server')
   })
@@ -49,8 +52,8 @@ describe('controlPlaneConfig', () => {
     const {config} = controlPlaneConfig({answers: [], env: {}, flags: {}})
     assert.equal(config.url.href, new URL(DEFAULT_SERVER).href)
     assert.equal(config.token, undefined)
-    assert.equal(controlPlaneConfig({answers: [], env: {CARACTRL_TOKEN: ''}, flags: {}}).config.token,
-      undefined)
+    assert.equal(controlPlaneConfig({answers: [], env: {CARACTRL_TOKEN: ''}, flags: {}})
+      .config.token, undefined)
   })
 
   it('warns when two plugins answer differently, and uses the first', () => {
@@ -64,18 +67,20 @@ describe('controlPlaneConfig', () => {
   })
 
   it('treats a bad --server as a usage error, and other bad URLs as control-plane errors', () => {
-    refused(() => controlPlaneConfig({answers: [], env: {}, flags: {server: 'ftp://x'}}), ExitCode.Usage,
+    refused(() => controlPlaneConfig({answers: [], env: {}, flags: {server: 'ftp://x'}}),
+      ExitCode.Usage,
       /^control-plane URL "ftp:\/\/x" from --server is not an http:\/\/ or https:\/\/ URL/)
     refused(() => controlPlaneConfig({answers: [], env: {CARACTRL_SERVER: 'nope'}, flags: {}}),
       ExitCode.ControlPlane, /^control-plane URL "nope" from CARACTRL_SERVER is not an http/)
     const answer = {...HOST, answer: {url: 'cp.example:8443'}}
-    refused(() => controlPlaneConfig({answers: [answer], env: {}, flags: {}}), ExitCode.ControlPlane,
-      /from the caractrl:control-plane hook of caractrl is not an http/)
+    refused(() => controlPlaneConfig({answers: [answer], env: {}, flags: {}}),
+      ExitCode.ControlPlane, /from the caractrl:control-plane hook of caractrl is not an http/)
   })
 
   it('hides credentials of a bad URL in its message', () => {
-    refused(() => controlPlaneConfig({answers: [], env: {}, flags: {server: 'ftp://me:pw@x/?token=t1'}}),
-      ExitCode.Usage, /"ftp:\/\/\*\*\*@x\/\?token=\*\*\*"/)
+    refused(() => controlPlaneConfig({
+      answers: [], env: {}, flags: {server: 'ftp://me:pw@x/?token=t1'},
+    }), ExitCode.Usage, /"ftp:\/\/\*\*\*@x\/\?token=\*\*\*"/)
   })
 
   it('refuses hook answers that cannot be used, naming the plugin', () => {
@@ -90,7 +95,8 @@ describe('controlPlaneConfig', () => {
       refused(() => controlPlaneConfig({answers: [{...HOST, answer}], env: {}, flags: {}}),
         ExitCode.ControlPlane, message)
       refused(() => controlPlaneConfig({answers: [{...HOST, answer}], env: {}, flags: {}}),
-        ExitCode.ControlPlane, /^the caractrl:control-plane hook of caractrl answered .*: update that plugin/)
+        ExitCode.ControlPlane,
+        /^the caractrl:control-plane hook of caractrl answered .*: update that plugin/)
     }
   })
 })

@@ -33,7 +33,9 @@ describe('control-plane settings', () => {
 
   it('takes the environment over the default', () => {
     const {config} = controlPlaneConfig({
-      answers: [], env: {CARACTRL_SERVER: 'https://env.example:1', CARACTRL_TOKEN: 'env-token'}, flags: {},
+      answers: [],
+      env: {CARACTRL_SERVER: 'https://env.example:1', CARACTRL_TOKEN: 'env-token'},
+      flags: {},
     })
     assert.equal(config.url.host, 'env.example:1')
     assert.equal(config.token, 'env-token')
@@ -65,7 +67,9 @@ describe('control-plane settings', () => {
   it('takes the CA from the flag, then the hook, then CARACTRL_CA_FILE', () => {
     const env = {CARACTRL_CA_FILE: join(dir, 'env-ca.pem')}
     const fromFlag = controlPlaneConfig({
-      answers: [hook('https://h', {ca: PEM})], env, flags: {certificateAuthority: join(dir, 'flag-ca.pem')},
+      answers: [hook('https://h', {ca: PEM})],
+      env,
+      flags: {certificateAuthority: join(dir, 'flag-ca.pem')},
     })
     assert.match(fromFlag.config.ca!, /FLAG/)
     const fromHook = controlPlaneConfig({answers: [hook('https://h', {ca: PEM})], env, flags: {}})
@@ -85,13 +89,17 @@ describe('control-plane settings', () => {
   it('turns certificate checks off from the flag or the hook', () => {
     assert.equal(controlPlaneConfig({answers: [], env: {}, flags: {insecureSkipTlsVerify: true}})
       .config.insecureSkipTlsVerify, true)
-    assert.equal(controlPlaneConfig({answers: [hook('https://h', {insecureSkipTlsVerify: true})], env: {},
-      flags: {}}).config.insecureSkipTlsVerify, true)
+    assert.equal(controlPlaneConfig({
+      answers: [hook('https://h', {insecureSkipTlsVerify: true})], env: {}, flags: {},
+    }).config.insecureSkipTlsVerify, true)
   })
 
   it('uses the first answer and warns, without the token, when another disagrees', () => {
     const {config, warnings} = controlPlaneConfig({
-      answers: [hook('https://root', {token: 'root-secret'}), hook('https://other', {}, 'plugin-x')],
+      answers: [
+        hook('https://root', {token: 'root-secret'}),
+        hook('https://other', {}, 'plugin-x'),
+      ],
       env: {},
       flags: {},
     })
@@ -111,12 +119,14 @@ describe('control-plane settings', () => {
   })
 
   it('refuses a hook answer without a url, naming the plugin', () => {
-    assert.throws(() => controlPlaneConfig({answers: [{answer: {}, isRoot: false, plugin: 'p'}], env: {}, flags: {}}),
-      /the caractrl:control-plane hook of p answered without a url/)
+    assert.throws(() => controlPlaneConfig({
+      answers: [{answer: {}, isRoot: false, plugin: 'p'}], env: {}, flags: {},
+    }), /the caractrl:control-plane hook of p answered without a url/)
   })
 
   it('orders answers by plugin, the root first, whatever order they finished in', async () => {
-    const result = (name: string, isRoot = false) => ({plugin: {isRoot, name}, result: {url: `http://${name}`}})
+    const result = (name: string, isRoot = false) =>
+      ({plugin: {isRoot, name}, result: {url: `http://${name}`}})
     const config = {
       async runHook() {
         return {failures: [], successes: [result('zeta'), result('alpha'), result('host', true)]}

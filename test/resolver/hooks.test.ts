@@ -42,7 +42,9 @@ describe('port-forward asks the host CLI through hooks', () => {
   })
 
   after(async () => {
-    await Promise.all([host.remove(), plane.close(), agent.close(), proxyAgent.close(), target.close()])
+    await Promise.all([
+      host.remove(), plane.close(), agent.close(), proxyAgent.close(), target.close(),
+    ])
   })
 
   async function forward(args: string[], env: NodeJS.ProcessEnv): Promise<RunningCli> {
@@ -53,7 +55,8 @@ describe('port-forward asks the host CLI through hooks', () => {
     return cli
   }
 
-  it('uses the URL and token the host answers, and sends the token to the control plane only', async () => {
+  it('uses the URL and token the host answers, ' +
+    'and sends the token to the control plane only', async () => {
     await forward([], host.env({'root:control-plane': {answer: {token: TOKEN, url: plane.url}}}))
     assert.ok(plane.calls.length >= 2)
     for (const call of plane.calls) assert.equal(call.headers.authorization, `Bearer ${TOKEN}`)
@@ -62,13 +65,15 @@ describe('port-forward asks the host CLI through hooks', () => {
     assert.doesNotMatch(JSON.stringify(agent.requests[0].headers), new RegExp(TOKEN))
   })
 
-  it('prefers the host\'s own answer, even when slower, and warns that another plugin disagrees', async () => {
+  it('prefers the host\'s own answer, even when slower, ' +
+    'and warns that another plugin disagrees', async () => {
     const running = await forward([], host.env({
       'other:control-plane': {answer: {token: 'other-token', url: NOWHERE}},
       'root:control-plane': {answer: {token: TOKEN, url: plane.url}, delayMs: 400},
     }))
     assert.match(running.stderr,
-      /^Warning: plugins caractrl-fixture-host and caractrl-plugin-other both answer caractrl:control-plane with different settings; using caractrl-fixture-host's$/m)
+      new RegExp('^Warning: plugins caractrl-fixture-host and caractrl-plugin-other both answer ' +
+        'caractrl:control-plane with different settings; using caractrl-fixture-host\'s$', 'm'))
     const started = (await host.calls()).map((call) => call.owner)
     assert.deepEqual(started.sort(), ['other', 'root'])
   })
@@ -79,7 +84,8 @@ describe('port-forward asks the host CLI through hooks', () => {
     }), host.bin)
     assert.equal(result.code, 3)
     assert.equal(result.stderr,
-      'Error: not logged in: run caractrl login (from the caractrl:control-plane hook of caractrl-fixture-host)\n')
+      'Error: not logged in: run caractrl login ' +
+      '(from the caractrl:control-plane hook of caractrl-fixture-host)\n')
     assert.equal(plane.calls.length, 0)
   })
 
@@ -89,7 +95,8 @@ describe('port-forward asks the host CLI through hooks', () => {
     assert.equal(plane.calls[0].headers.authorization, `Bearer ${TOKEN}`)
   })
 
-  it('takes the hook\'s URL over CARACTRL_SERVER, and CARACTRL_TOKEN when the hook has no token', async () => {
+  it('takes the hook\'s URL over CARACTRL_SERVER, ' +
+    'and CARACTRL_TOKEN when the hook has no token', async () => {
     await forward([], {
       ...host.env({'root:control-plane': {answer: {url: plane.url}}}),
       CARACTRL_SERVER: NOWHERE,
@@ -98,7 +105,8 @@ describe('port-forward asks the host CLI through hooks', () => {
     assert.equal(plane.calls[0].headers.authorization, `Bearer ${TOKEN}`)
   })
 
-  it('sends tunnels where a resolve-agent answer says, with its headers, without asking for the node', async () => {
+  it('sends tunnels where a resolve-agent answer says, ' +
+    'with its headers, without asking for the node', async () => {
     const url = `ws://127.0.0.1:${proxyAgent.port}/api/v1/forward/shop/db/${target.port}`
     await forward([], host.env({
       'root:control-plane': {answer: {token: TOKEN, url: plane.url}},
@@ -126,13 +134,16 @@ describe('port-forward asks the host CLI through hooks', () => {
     }), host.bin)
     assert.equal(result.code, 3)
     assert.match(result.stderr,
-      /^Error: the caractrl:resolve-agent hook of caractrl-plugin-other answered with a url that is not ws:\/\/ or wss:\/\//m)
+      new RegExp('^Error: the caractrl:resolve-agent hook of caractrl-plugin-other ' +
+        'answered with a url that is not ws:\\/\\/ or wss:\\/\\/', 'm'))
   })
 
-  it('stops when a handler outlasts what is left of --resolve-timeout, naming the plugin', async () => {
+  it('stops when a handler outlasts what is left of --resolve-timeout, ' +
+    'naming the plugin', async () => {
     const started = Date.now()
     const result = await runCli(['port-forward', 'shop/db', '5432', '--resolve-timeout', '1s'],
-      host.env({'root:control-plane': {answer: {token: TOKEN, url: plane.url}, delayMs: 8000}}), host.bin)
+      host.env({'root:control-plane': {answer: {token: TOKEN, url: plane.url}, delayMs: 8000}}),
+      host.bin)
     assert.equal(result.code, 3)
     assert.equal(result.stderr, 'Error: the caractrl:control-plane hook of caractrl-fixture-host ' +
       'did not answer within 1s, what was left of the 1s --resolve-timeout: check that plugin, ' +
@@ -149,7 +160,8 @@ describe('port-forward asks the host CLI through hooks', () => {
       }), host.bin)
     assert.equal(result.code, 3)
     assert.match(result.stderr,
-      /^Error: the caractrl:resolve-agent hook of caractrl-plugin-other did not answer within [\d.]+s, /m)
+      new RegExp('^Error: the caractrl:resolve-agent hook of caractrl-plugin-other ' +
+        'did not answer within [\\d.]+s, ', 'm'))
     assert.equal(plane.calls.length, 0)
   })
 
@@ -160,7 +172,8 @@ describe('port-forward asks the host CLI through hooks', () => {
     }), host.bin)
     assert.equal(result.code, 3)
     assert.equal(result.stderr,
-      'Error: tunnel broker is down (from the caractrl:resolve-agent hook of caractrl-plugin-other)\n')
+      'Error: tunnel broker is down ' +
+      '(from the caractrl:resolve-agent hook of caractrl-plugin-other)\n')
     assert.equal(plane.calls.length, 0)
   })
 
@@ -176,18 +189,23 @@ describe('port-forward asks the host CLI through hooks', () => {
     ['a resolve-agent answer without a url', 'resolve-agent', {headers: {}},
       /answered without a url/],
     ['resolve-agent headers that are not strings', 'resolve-agent',
-      {headers: {'x-a': ['b']}, url: 'ws://127.0.0.1:9/x'}, /answered headers that are not strings/],
+      {headers: {'x-a': ['b']}, url: 'ws://127.0.0.1:9/x'},
+      /answered headers that are not strings/],
   ]
   for (const [what, event, answer, message] of malformed) {
     it(`stops on ${what}, naming the plugin and the event`, async () => {
       const handlers = event === 'control-plane' ?
         {'other:control-plane': {answer}} :
-        {'other:resolve-agent': {answer}, 'root:control-plane': {answer: {token: TOKEN, url: plane.url}}}
+        {
+          'other:resolve-agent': {answer},
+          'root:control-plane': {answer: {token: TOKEN, url: plane.url}},
+        }
       const result = await runCli(['port-forward', 'shop/db', '5432'], host.env(handlers), host.bin)
       assert.equal(result.code, 3)
       const lines = result.stderr.split('\n').filter(Boolean)
       assert.equal(lines.length, 1, result.stderr)
-      assert.match(lines[0], new RegExp(`^Error: the caractrl:${event} hook of caractrl-plugin-other `))
+      assert.match(lines[0],
+        new RegExp(`^Error: the caractrl:${event} hook of caractrl-plugin-other `))
       assert.match(lines[0], message)
       assert.equal(plane.calls.length, 0)
     })

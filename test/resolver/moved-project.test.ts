@@ -6,7 +6,8 @@ import {TestAgent} from '../support/test-agent.js'
 import {TestControlPlane} from '../support/test-control-plane.js'
 import {echoThrough, randomPayload, sha256} from '../support/transfer.js'
 
-const MOVED = /project "shop" moved from node "node-a" to node "node-b" \(127\.0\.0\.1:\d+\); new connections go there/g
+const MOVED = new RegExp('project "shop" moved from node "node-a" to node "node-b" ' +
+  '\\(127\\.0\\.0\\.1:\\d+\\); new connections go there', 'g')
 
 describe('port-forward follows a project that moves', () => {
   let plane: TestControlPlane
@@ -62,7 +63,8 @@ describe('port-forward follows a project that moves', () => {
 
     await Promise.all(Array.from({length: 5}, () => echoes(port)))
     assert.equal(agentB.requests.length, 5)
-    assert.equal([...cli!.stderr.matchAll(MOVED)].length, 1, `the move is told once:\n${cli!.stderr}`)
+    assert.equal([...cli!.stderr.matchAll(MOVED)].length, 1,
+      `the move is told once:\n${cli!.stderr}`)
     // Connection #1 was open towards node-a when its agent stopped; none after it failed.
     assert.doesNotMatch(cli!.stderr, /Connection #([2-9]|\d\d+) .*failed/)
 
@@ -70,7 +72,8 @@ describe('port-forward follows a project that moves', () => {
     assert.equal(agentB.requests.length, 6, 'later connections go straight to the new node')
   })
 
-  it('carries new connections to the new node when the old agent has no container any more', async () => {
+  it('carries new connections to the new node ' +
+    'when the old agent has no container any more', async () => {
     const port = await startForward()
     plane.addProject('shop', {node: 'node-b'})
     missingOnA.push('db')
@@ -82,7 +85,8 @@ describe('port-forward follows a project that moves', () => {
     assert.equal([...cli!.stderr.matchAll(MOVED)].length, 1)
   })
 
-  it('fails the connection, without moving, when the project is still on the same node', async () => {
+  it('fails the connection, without moving, ' +
+    'when the project is still on the same node', async () => {
     const port = await startForward()
     missingOnA.push('db')
 

@@ -55,8 +55,10 @@ describe('resolveAgent', () => {
 
   it('follows a Running project to its node\'s address and agent port', async () => {
     plane.addProject('shop', {node: 'node-a', services: ['db']})
-    assert.deepEqual(await resolve(plane), {host: '10.0.0.7', node: 'node-a', port: 9191, warnings: []})
-    assert.deepEqual(plane.calls.map((call) => call.url), ['/api/v1/projects/shop', '/api/v1/nodes/node-a'])
+    assert.deepEqual(await resolve(plane),
+      {host: '10.0.0.7', node: 'node-a', port: 9191, warnings: []})
+    assert.deepEqual(plane.calls.map((call) => call.url),
+      ['/api/v1/projects/shop', '/api/v1/nodes/node-a'])
   })
 
   describe('project phases', () => {
@@ -71,7 +73,8 @@ describe('resolveAgent', () => {
 
     it('refuses a Failed project and says to redeploy it', async () => {
       plane.addProject('shop', {phase: 'Failed'})
-      assert.match(await failure(plane, ExitCode.Target, 'failed'), /^project "shop" has Failed: .*redeploy/)
+      assert.match(await failure(plane, ExitCode.Target, 'failed'),
+        /^project "shop" has Failed: .*redeploy/)
     })
 
     for (const phase of ['Terminating', 'Terminated']) {
@@ -85,7 +88,8 @@ describe('resolveAgent', () => {
     it('refuses a phase it does not know, quoting it', async () => {
       plane.addProject('shop', {phase: 'Hibernating'})
       assert.match(await failure(plane, ExitCode.Target, 'not-running'),
-        /^project "shop" is in phase "Hibernating", not Running: check it with caractrl, or .*--node/)
+        new RegExp('^project "shop" is in phase "Hibernating", not Running: ' +
+          'check it with caractrl, or .*--node'))
     })
 
     it('refuses a project without a status instead of crashing', async () => {
@@ -97,7 +101,8 @@ describe('resolveAgent', () => {
 
   it('reports a missing project with the control plane\'s own Problem Details line', async () => {
     const message = await failure(plane, ExitCode.Target, 'not-found')
-    assert.match(message, /^project "shop" was not found on the control plane at http:\/\/127\.0\.0\.1:\d+\//)
+    assert.match(message,
+      /^project "shop" was not found on the control plane at http:\/\/127\.0\.0\.1:\d+\//)
     assert.match(message, /\(Not Found: project not found: shop\)/)
   })
 
@@ -125,7 +130,8 @@ describe('resolveAgent', () => {
   it('refuses a node without any status instead of crashing', async () => {
     plane.addProject('shop', {node: 'node-b'})
     plane.nodes.set('node-b', {kind: 'Node', metadata: {name: 'node-b'}})
-    assert.match(await failure(plane, ExitCode.Target, 'no-node-address'), /^node "node-b" reports no address/)
+    assert.match(await failure(plane, ExitCode.Target, 'no-node-address'),
+      /^node "node-b" reports no address/)
   })
 
   for (const agentPort of [99_999, -1, '9090', 1.5]) {
@@ -179,8 +185,10 @@ describe('resolveAgent', () => {
 
   it('names the services a project has when asked for another one', async () => {
     plane.addProject('shop', {services: ['db', 'cache', 'web']})
-    assert.equal(await failure(plane, ExitCode.Target, 'unknown-service', {project: 'shop', service: 'queue'}),
-      'project "shop" has no service "queue"; it has: db, cache, web')
+    assert.equal(
+      await failure(plane, ExitCode.Target, 'unknown-service', {project: 'shop', service: 'queue'}),
+      'project "shop" has no service "queue"; it has: db, cache, web',
+    )
   })
 
   it('does not check the service when the project lists none', async () => {
@@ -223,25 +231,29 @@ describe('resolveAgent', () => {
   it('gives a clean line with the status when a proxy answers with an HTML page', async () => {
     plane.override = (_request, response) => {
       response.writeHead(502, {'content-type': 'text/html'})
-      response.end('<html><head><title>502 Bad Gateway</title></head>\n<body><center><h1>502 Bad Gateway' +
+      response.end('<html><head><title>502 Bad Gateway</title></head>\n' +
+        '<body><center><h1>502 Bad Gateway' +
         '</h1></center><hr><center>nginx</center></body></html>\n')
       return true
     }
 
     const message = await failure(plane, ExitCode.ControlPlane, 'http-error')
-    assert.match(message, /failed to show project "shop": HTTP 502 Bad Gateway .*; retry in a moment/)
+    assert.match(message,
+      /failed to show project "shop": HTTP 502 Bad Gateway .*; retry in a moment/)
     assert.doesNotMatch(message, /[<>]/)
     assert.equal(plane.calls.length, 3, 'a 502 is retried twice')
   })
 
   it('shows the validation errors of a Problem Details answer', async () => {
     plane.override = (_request, response) => {
-      sendProblem(response, 422, 'Unprocessable Entity', 'invalid name', {errors: ['name is too long']})
+      sendProblem(response, 422, 'Unprocessable Entity', 'invalid name',
+        {errors: ['name is too long']})
       return true
     }
 
     assert.match(await failure(plane, ExitCode.ControlPlane, 'http-error'),
-      /refused to show project "shop": Unprocessable Entity: invalid name \(name is too long\); check/)
+      new RegExp('refused to show project "shop": Unprocessable Entity: ' +
+        'invalid name \\(name is too long\\); check'))
   })
 
   it('refuses a 200 answer whose body is not JSON', async () => {
@@ -270,6 +282,7 @@ describe('resolveAgent', () => {
     const message = await failure(plane, ExitCode.ControlPlane, 'timeout', SHOP_DB,
       {budgetMs: 300})
     assert.match(message,
-      /did not answer GET \/api\/v1\/projects\/shop within the 0\.3s --resolve-timeout: no response headers/)
+      new RegExp('did not answer GET \\/api\\/v1\\/projects\\/shop ' +
+        'within the 0\\.3s --resolve-timeout: no response headers'))
   })
 })

@@ -123,8 +123,11 @@ describe('port-forward keeps credentials out of its output', () => {
     assertClean(result)
   })
 
-  async function failedConnection(args: string[], extraEnv: NodeJS.ProcessEnv): Promise<RunningCli> {
-    cli = new RunningCli(['port-forward', ...args, '--connect-timeout', '500ms'], extraEnv, host.bin)
+  async function failedConnection(
+    args: string[], extraEnv: NodeJS.ProcessEnv,
+  ): Promise<RunningCli> {
+    cli = new RunningCli(['port-forward', ...args, '--connect-timeout', '500ms'],
+      extraEnv, host.bin)
     const [port] = await cli.ready()
     const socket = await dial(port)
     await readAll(socket).catch(() => {})

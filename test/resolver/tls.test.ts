@@ -66,13 +66,17 @@ describe('port-forward over TLS', function () {
     const result = await runCli(['port-forward', 'shop/db', `0:${target.port}`], env())
     assert.equal(result.code, 3)
     assert.match(result.stderr,
-      /^Error: cannot verify the certificate of the control plane at https:\/\/127\.0\.0\.1:\d+\/ \(.*certificate.*\): pass the CA that signed it with --certificate-authority FILE/m)
+      new RegExp('^Error: cannot verify the certificate of the control plane at ' +
+        'https:\\/\\/127\\.0\\.0\\.1:\\d+\\/ \\(.*certificate.*\\): ' +
+        'pass the CA that signed it with --certificate-authority FILE', 'm'))
     assert.equal(result.stderr.trim().split('\n').length, 1)
   })
 
-  it('skips the control plane\'s certificate check with --insecure-skip-tls-verify, warning', async () => {
+  it('skips the control plane\'s certificate check ' +
+    'with --insecure-skip-tls-verify, warning', async () => {
     const running = await forwardsThrough(['--insecure-skip-tls-verify'])
-    assert.match(running.stderr, /^Warning: certificate checks are off \(--insecure-skip-tls-verify\)/m)
+    assert.match(running.stderr,
+      /^Warning: certificate checks are off \(--insecure-skip-tls-verify\)/m)
   })
 
   it('tunnels through a wss agent whose CA is given', async () => {
@@ -86,7 +90,8 @@ describe('port-forward over TLS', function () {
       '--node', `wss://127.0.0.1:${secureAgent.port}`], env())
     assert.equal(result.code, 4)
     assert.match(result.stderr,
-      /^Error: cannot verify the certificate of the agent at wss:\/\/127\.0\.0\.1:\d+\/? \(.*certificate.*\): pass the CA/m)
+      new RegExp('^Error: cannot verify the certificate of the agent at ' +
+        'wss:\\/\\/127\\.0\\.0\\.1:\\d+\\/? \\(.*certificate.*\\): pass the CA', 'm'))
     assert.doesNotMatch(result.stderr, /Forwarding from/)
   })
 

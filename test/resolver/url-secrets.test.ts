@@ -90,7 +90,8 @@ describe('port-forward never prints the secrets of a URL', () => {
   })
 
   it('when the project is not found (404)', async () => {
-    await bothWays(secretUrl(plane.url), ['nothere/db', '5432'], 4, /was not found on the control plane/)
+    await bothWays(secretUrl(plane.url), ['nothere/db', '5432'], 4,
+      /was not found on the control plane/)
   })
 
   it('when the control plane fails (500)', async () => {
@@ -118,8 +119,8 @@ describe('port-forward never prints the secrets of a URL', () => {
       return true
     }
 
-    await bothWays(secretUrl(plane.url), ['shop/db', '5432'], 3, /within the 1\.5s --resolve-timeout/,
-      '1500ms')
+    await bothWays(secretUrl(plane.url), ['shop/db', '5432'], 3,
+      /within the 1\.5s --resolve-timeout/, '1500ms')
   })
 
   it('when the control plane\'s certificate is not trusted', async function () {
@@ -141,7 +142,8 @@ describe('port-forward never prints the secrets of a URL', () => {
     const result = await runCli(['port-forward', 'shop/db', '5432', '--node',
       `ws://alice:${PASSWORD}@127.0.0.1:9090/x?token=${TOKEN}`], {DEBUG: '*'})
     assert.equal(result.code, 2)
-    assert.match(result.stderr, /--node "ws:\/\/\*\*\*@127\.0\.0\.1:9090\/x\?token=\*\*\*" is not valid/)
+    assert.match(result.stderr,
+      /--node "ws:\/\/\*\*\*@127\.0\.0\.1:9090\/x\?token=\*\*\*" is not valid/)
     assertClean(result)
 
     const bare = await runCli(['port-forward', 'shop/db', '5432', '--node',
@@ -152,7 +154,8 @@ describe('port-forward never prints the secrets of a URL', () => {
 
   /** Starts a forward, sends one connection through it, and waits for its failure line. */
   async function failedConnection(args: string[], env: NodeJS.ProcessEnv, bin?: string) {
-    cli = new RunningCli(['port-forward', ...args, '--connect-timeout', '1s'], {DEBUG: '*', ...env}, bin)
+    cli = new RunningCli(['port-forward', ...args, '--connect-timeout', '1s'],
+      {DEBUG: '*', ...env}, bin)
     const [port] = await cli.ready()
     const socket = await dial(port)
     await readAll(socket).catch(() => {})
@@ -191,7 +194,8 @@ describe('port-forward never prints the secrets of a URL', () => {
     })
 
     it('when the agent refuses the tunnel', async () => {
-      const url = secretUrl(`ws://127.0.0.1:${agent.port}`, `/api/v1/forward/shop/gone/${target.port}`)
+      const url = secretUrl(`ws://127.0.0.1:${agent.port}`,
+        `/api/v1/forward/shop/gone/${target.port}`)
       const running = await failedConnection(['shop/gone', `0:${target.port}`], env(url), host.bin)
       assert.match(running.stderr, /failed: agent refused the tunnel: Not Found/)
       assertClean(running)
@@ -200,7 +204,8 @@ describe('port-forward never prints the secrets of a URL', () => {
     it('when the agent cannot be reached', async () => {
       const url = secretUrl(`ws://127.0.0.1:${closed}`, `/api/v1/forward/shop/db/${target.port}`)
       const running = await failedConnection(['shop/db', `0:${target.port}`], env(url), host.bin)
-      assert.match(running.stderr, /failed: cannot open a tunnel through ws:\/\/\*\*\*@127\.0\.0\.1/)
+      assert.match(running.stderr,
+        /failed: cannot open a tunnel through ws:\/\/\*\*\*@127\.0\.0\.1/)
       assertClean(running)
     })
   })

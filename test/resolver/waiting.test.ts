@@ -52,7 +52,8 @@ describe('port-forward before the project runs', () => {
 
   const env = () => ({CARACTRL_SERVER: plane.url})
 
-  it('waits while the project is Pending then Scheduled, printing each phase, then forwards', async () => {
+  it('waits while the project is Pending then Scheduled, ' +
+    'printing each phase, then forwards', async () => {
     plane.addProject('shop', {node: '', phase: 'Pending'})
     cli = new RunningCli(['port-forward', 'shop/db', `0:${target.port}`], env())
 
@@ -99,24 +100,26 @@ describe('port-forward before the project runs', () => {
 
   it('gives up after --running-timeout, saying how to wait longer', async () => {
     plane.addProject('shop', {phase: 'Scheduled'})
-    const result = await runCli(['port-forward', 'shop/db', `0:${target.port}`, '--running-timeout', '1s'],
-      env())
+    const result = await runCli(['port-forward', 'shop/db', `0:${target.port}`,
+      '--running-timeout', '1s'], env())
     assert.equal(result.code, 4)
     assert.match(result.stderr,
-      /^Error: project "shop" is still Scheduled after 1s: wait longer with a larger --running-timeout/m)
+      new RegExp('^Error: project "shop" is still Scheduled after 1s: ' +
+        'wait longer with a larger --running-timeout', 'm'))
     assert.ok(plane.callsTo('/api/v1/projects/shop').length > 1, 'the project was polled')
   })
 
   it('does not wait with --running-timeout 0', async () => {
     plane.addProject('shop', {phase: 'Pending'})
-    const result = await runCli(['port-forward', 'shop/db', `0:${target.port}`, '--running-timeout', '0'],
-      env())
+    const result = await runCli(['port-forward', 'shop/db', `0:${target.port}`,
+      '--running-timeout', '0'], env())
     assert.equal(result.code, 4)
     assert.match(result.stderr, /^Error: project "shop" is Pending, not Running/m)
     assert.equal(plane.callsTo('/api/v1/projects/shop').length, 1)
   })
 
-  it('fails before listening on an unknown service, naming the services the project has', async () => {
+  it('fails before listening on an unknown service, ' +
+    'naming the services the project has', async () => {
     plane.addProject('shop', {phase: 'Pending', services: ['db', 'web']})
     const result = await runCli(['port-forward', 'shop/cache', `0:${target.port}`], env())
     assert.equal(result.code, 4)
@@ -124,12 +127,15 @@ describe('port-forward before the project runs', () => {
     assert.doesNotMatch(result.stderr, /Forwarding from/)
   })
 
-  it('warns, and still listens, when the node\'s reported agent does not answer /healthz', async () => {
+  it('warns, and still listens, ' +
+    'when the node\'s reported agent does not answer /healthz', async () => {
     plane.addProject('shop', {node: 'node-far'})
     plane.addNode('node-far', {agentPort: await closedPort(), ip: '127.0.0.1'})
     cli = new RunningCli(['port-forward', 'shop/db', `0:${target.port}`], env())
     await cli.ready()
     assert.match(cli.stderr,
-      /^Warning: node "node-far" reports its agent at 127\.0\.0\.1:\d+, which did not answer \/healthz from here \(.*ECONNREFUSED.*\): .*pass it with --node host:port$/m)
+      new RegExp('^Warning: node "node-far" reports its agent at 127\\.0\\.0\\.1:\\d+, ' +
+        'which did not answer \\/healthz from here \\(.*ECONNREFUSED.*\\): ' +
+        '.*pass it with --node host:port$', 'm'))
   })
 })

@@ -37,7 +37,8 @@ export async function makeCertificates(): Promise<TestCertificates | string> {
       '-out', at('server.pem')])
   } catch (error) {
     await rm(dir, {force: true, recursive: true})
-    const reason = `openssl could not make test certificates: ${(error as Error).message.split('\n')[0]}`
+    const reason =
+      `openssl could not make test certificates: ${(error as Error).message.split('\n')[0]}`
     if (process.env.CI === 'true') throw new Error(`openssl is required under CI=true: ${reason}`)
     return reason
   }

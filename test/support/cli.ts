@@ -49,7 +49,9 @@ export class RunningCli {
       const match = this[stream].match(pattern)
       if (match) return match
       if (this.child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`stderr never matched ${pattern}; exit ${this.child.exitCode}:\n${this.stderr}`)
+        throw new Error(
+          `stderr never matched ${pattern}; exit ${this.child.exitCode}:\n${this.stderr}`,
+        )
       }
 
       await new Promise<void>((resolve) => {
@@ -94,7 +96,9 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = 
 function cleanEnv(): NodeJS.ProcessEnv {
   const env = {...process.env}
   for (const key of Object.keys(env)) {
-    if (key.startsWith('CARACTRL_') || key === 'DEBUG' || /^(https?|no)_proxy$/i.test(key)) delete env[key]
+    if (key.startsWith('CARACTRL_') || key === 'DEBUG' || /^(https?|no)_proxy$/i.test(key)) {
+      delete env[key]
+    }
   }
 
   return env

@@ -96,7 +96,8 @@ export class FixtureHost {
         },
         private: true, type: 'module', version: '1.0.0',
       }),
-      writeFile(this.bin, `import {execute} from '${core}'\n\nawait execute({dir: import.meta.url})\n`),
+      writeFile(this.bin,
+        `import {execute} from '${core}'\n\nawait execute({dir: import.meta.url})\n`),
       writeJson(join(other, 'package.json'), {
         name: 'caractrl-plugin-other', oclif: {hooks}, type: 'module', version: '1.0.0',
       }),

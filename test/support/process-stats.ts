@@ -24,7 +24,9 @@ export function hasProc(): boolean {
 }
 
 /** Polls `read` until it returns at most `target`; resolves with the last value read. */
-export async function settleTo(read: () => number, target: number, timeoutMs: number): Promise<number> {
+export async function settleTo(
+  read: () => number, target: number, timeoutMs: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs
   let value = read()
   while (value > target && Date.now() < deadline) {

@@ -53,7 +53,9 @@ export async function startReferenceAgent(
   return agent
 }
 
-async function waitHealthy(address: string, gone: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function waitHealthy(
+  address: string, gone: () => boolean, timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {
@@ -62,7 +64,9 @@ async function waitHealthy(address: string, gone: () => boolean, timeoutMs = 10_
     } catch {}
 
     if (gone()) throw new Error(`the reference agent on ${address} exited before it was healthy`)
-    if (Date.now() > deadline) throw new Error(`the reference agent on ${address} never got healthy`)
+    if (Date.now() > deadline) {
+      throw new Error(`the reference agent on ${address} never got healthy`)
+    }
     await new Promise((resolve) => {
       setTimeout(resolve, 50)
     })

@@ -37,8 +37,9 @@ async function build(): Promise<ReferenceBinaries | string> {
   try {
     await promisify(execFile)('bash', [join(SOURCE, 'build.sh'), OUT], {timeout: 300_000})
   } catch (error) {
-    return `the reference did not build (needs golang-go and golang-github-gorilla-websocket-dev): ${
-      (error as Error).message.split('\n')[0]}`
+    return 'the reference did not build ' +
+      `(needs golang-go and golang-github-gorilla-websocket-dev): ${
+        (error as Error).message.split('\n')[0]}`
   }
 
   return {agent: join(OUT, 'agent'), client: join(OUT, 'client')}

@@ -89,7 +89,8 @@ export class SlowReaderService {
 
     reader.on('readable', read)
     const reading = setInterval(() => {
-      budget = Math.min(budget + options.bytesPerSecond * READ_TICK_MS / 1000, options.bytesPerSecond / 5)
+      budget = Math.min(budget + options.bytesPerSecond * READ_TICK_MS / 1000,
+        options.bytesPerSecond / 5)
       read()
     }, READ_TICK_MS)
 

@@ -65,7 +65,8 @@ export class TestAgent {
     const agent = new TestAgent(options)
     await new Promise<void>((resolve, reject) => {
       agent.#server.once('error', reject)
-      agent.#server.listen({backlog: BACKLOG, host: '127.0.0.1', port: options.port ?? 0}, () => resolve())
+      agent.#server.listen({backlog: BACKLOG, host: '127.0.0.1', port: options.port ?? 0},
+        () => resolve())
     })
     return agent
   }

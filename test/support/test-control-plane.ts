@@ -28,7 +28,8 @@ export class TestControlPlane {
   #scheme: string
 
   private constructor(tls?: {key: string; cert: string}) {
-    const handle = (request: IncomingMessage, response: ServerResponse) => this.#handle(request, response)
+    const handle = (request: IncomingMessage, response: ServerResponse) =>
+      this.#handle(request, response)
     this.#server = tls ? createTlsServer(tls, handle) : createServer(handle)
     this.#scheme = tls ? 'https' : 'http'
   }
@@ -47,7 +48,9 @@ export class TestControlPlane {
   }
 
   /** A Running project on `node` with the given services, as the control plane shows it. */
-  addProject(name: string, options: {node?: string; phase?: string; services?: string[]} = {}): void {
+  addProject(
+    name: string, options: {node?: string; phase?: string; services?: string[]} = {},
+  ): void {
     const services = (options.services ?? ['db']).map((service) => ({image: 'any', name: service}))
     this.projects.set(name, {
       kind: 'Project',
@@ -75,7 +78,9 @@ export class TestControlPlane {
   }
 
   #handle(request: IncomingMessage, response: ServerResponse): void {
-    this.calls.push({headers: request.headers, method: request.method ?? '', url: request.url ?? ''})
+    this.calls.push({
+      headers: request.headers, method: request.method ?? '', url: request.url ?? '',
+    })
     if (this.override?.(request, response)) return
 
     if (this.token !== undefined && request.headers.authorization !== `Bearer ${this.token}`) {

@@ -40,7 +40,9 @@ export async function echoThrough(port: number, payload: Buffer): Promise<string
     })
     socket.on('error', reject)
     socket.on('close', () => {
-      if (received < payload.length) reject(new Error(`echo ended after ${received} of ${payload.length} bytes`))
+      if (received < payload.length) {
+        reject(new Error(`echo ended after ${received} of ${payload.length} bytes`))
+      }
     })
     socket.write(payload)
   })

@@ -39,7 +39,8 @@ describe('tunnel memory stays bounded with a slow reader', function () {
     // The baseline is a CLI that has carried traffic both ways, so that it counts the heap
     // and allocator pools any busy tunnel has, and only growth beyond that shows.
     for (const direction of ['upload', 'download'] as const) {
-      await service.run(port, {bytesPerSecond: 1024 * MiB, capBytes: 1024 * MiB, direction, durationMs: 2000})
+      await service.run(port,
+        {bytesPerSecond: 1024 * MiB, capBytes: 1024 * MiB, direction, durationMs: 2000})
     }
   })
 
@@ -64,7 +65,8 @@ describe('tunnel memory stays bounded with a slow reader', function () {
       })
 
       console.log(`      ${direction}: RSS ${mib(baseline)} -> peak ${mib(peak)} MiB; ` +
-        `sent ${mib(run.sent)} MiB, read ${mib(run.received)} MiB, in flight at most ${mib(run.maxInFlight)} MiB`)
+        `sent ${mib(run.sent)} MiB, read ${mib(run.received)} MiB, ` +
+        `in flight at most ${mib(run.maxInFlight)} MiB`)
       assert.ok(run.received > 0, 'the reader got nothing')
       assert.ok(peak - baseline <= RSS_GROWTH_BOUND, `RSS grew by ${mib(peak - baseline)} MiB`)
       assert.ok(run.maxInFlight <= IN_FLIGHT_BOUND, `${mib(run.maxInFlight)} MiB were in flight`)

@@ -11,7 +11,9 @@ import {TestAgent} from '../support/test-agent.js'
 const MiB = 1024 * 1024
 
 /** A listener that bridges each connection to the agent, the way the forwarder does. */
-async function listenBridging(agent: TestAgent, remotePort: number, flowControl: boolean): Promise<Server> {
+async function listenBridging(
+  agent: TestAgent, remotePort: number, flowControl: boolean,
+): Promise<Server> {
   const url = `ws://${agent.address}${forwardPath('shop', 'db', remotePort)}`
   let id = 0
   const server = createServer({allowHalfOpen: true, pauseOnConnect: true}, (socket) => {

@@ -12,7 +12,9 @@ import {dial, readAll, sha256} from '../support/transfer.js'
 const MiB = 1024 * 1024
 
 /** Sends one line and reads to the end; resolves with the reply and ms from line to EOF. */
-async function ask(port: number, line: string, halfClose = false): Promise<{reply: Buffer; ms: number}> {
+async function ask(
+  port: number, line: string, halfClose = false,
+): Promise<{reply: Buffer; ms: number}> {
   const socket = await dial(port)
   const reply = readAll(socket)
   const sentAt = Date.now()

@@ -40,7 +40,8 @@ describe('tunnel drains on a stop signal', () => {
     await Promise.all([agent.close(), target.close()])
   })
 
-  it('refuses new connects, finishes a transfer, then cuts what --drain-timeout leaves', async () => {
+  it('refuses new connects, finishes a transfer, ' +
+    'then cuts what --drain-timeout leaves', async () => {
     const forward = await forwardTo(agent.address, target.port, ['--drain-timeout', '2s'])
     cli = forward.cli
 

@@ -105,7 +105,8 @@ describe('tunnel confines each failure to its connection', () => {
     cli = forward.cli
 
     await assert.rejects(echoesIntact(forward.port, 1))
-    await cli.waitFor(/failed: cannot open a tunnel through ws:\/\/127\.0\.0\.1:\d+\/\S+: no answer within 1s/)
+    await cli.waitFor(
+      /failed: cannot open a tunnel through ws:\/\/127\.0\.0\.1:\d+\/\S+: no answer within 1s/)
   })
 
   it('keeps four echoes intact when the target resets the fifth mid-stream', async () => {
@@ -137,7 +138,8 @@ describe('tunnel confines each failure to its connection', () => {
     await echoesIntact(forward.port, 3)
   })
 
-  it('stays up when the agent is killed, closing each of ten busy tunnels with a line', async function () {
+  it('stays up when the agent is killed, ' +
+    'closing each of ten busy tunnels with a line', async function () {
     this.timeout(60_000)
     const target = await startTarget(stalled)
     const echoTarget = await startTarget(echo)

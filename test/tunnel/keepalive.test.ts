@@ -70,7 +70,8 @@ describe('tunnel keeps idle streams alive and notices a dead agent', () => {
     await target.close()
   })
 
-  it('keeps a connection usable after 15s idle behind a proxy that cuts at 5s idle', async function () {
+  it('keeps a connection usable after 15s idle ' +
+    'behind a proxy that cuts at 5s idle', async function () {
     this.timeout(40_000)
     const agent = await TestAgent.start()
     const proxy = await IdleProxy.start(agent.port, PROXY_IDLE_MS)

@@ -35,7 +35,8 @@ async function cycle(port: number): Promise<void> {
 }
 
 function withinTenPercent(name: string, early: number, late: number): void {
-  assert.ok(Math.abs(late - early) <= early * 0.1, `${name}: ${early} at ${CHECKPOINT}, ${late} at ${CYCLES}`)
+  assert.ok(Math.abs(late - early) <= early * 0.1,
+    `${name}: ${early} at ${CHECKPOINT}, ${late} at ${CYCLES}`)
 }
 
 describe('tunnel releases everything a finished connection held', function () {
@@ -47,7 +48,8 @@ describe('tunnel releases everything a finished connection held', function () {
   before(async function () {
     if (!hasProc()) {
       if (process.env.CI === 'true') throw new Error('this test reads /proc, which is missing')
-      console.warn('      skipped: this test reads /proc/PID/fd and /proc/PID/status, which this system lacks')
+      console.warn('      skipped: this test reads /proc/PID/fd and /proc/PID/status, ' +
+        'which this system lacks')
       this.skip()
     }
 

@@ -13,7 +13,9 @@ const MiB = 1024 * 1024
  * Echoes `payload` and aborts once `abortAt` bytes are back: with a reset, or with a plain
  * close that the tunnel first takes for a half-close. Resolves when the socket is gone.
  */
-async function echoAndAbort(port: number, payload: Buffer, abortAt: number, reset: boolean): Promise<void> {
+async function echoAndAbort(
+  port: number, payload: Buffer, abortAt: number, reset: boolean,
+): Promise<void> {
   const socket = await dial(port)
   socket.on('error', () => {})
   let received = 0
@@ -63,8 +65,10 @@ describe('tunnel under load', function () {
         return 'aborted'
       }))
 
-      const intact = outcomes.filter((outcome) => outcome.status === 'fulfilled' && outcome.value === expected)
-      assert.equal(intact.length, 100, `${100 - intact.length} whole transfers failed:\n${cli.stderr}`)
+      const intact = outcomes.filter((outcome) =>
+        outcome.status === 'fulfilled' && outcome.value === expected)
+      assert.equal(intact.length, 100,
+        `${100 - intact.length} whole transfers failed:\n${cli.stderr}`)
       for (let i = 0; i < 10; i++) {
         assert.equal(await echoThrough(port, payload), expected)
       }
