@@ -170,26 +170,6 @@ describe('the command surface', () => {
     await cli.waitFor(/Connection #1 from 127\.0\.0\.1:\d+ -> shop\/db/)
     await cli.waitFor(/Connection #1 -> shop\/db:\d+ closed: 5 bytes sent/)
   })
-})
-
-describe('a connection the local client resets', () => {
-  let agent: TestAgent
-  let target: Target
-  let cli: RunningCli | undefined
-
-  before(async () => {
-    agent = await TestAgent.start()
-    target = await startTarget(echo)
-  })
-
-  afterEach(async () => {
-    await cli?.kill()
-    cli = undefined
-  })
-
-  after(async () => {
-    await Promise.all([agent.close(), target.close()])
-  })
 
   /** Echoes a few bytes through `port`, then resets the connection instead of closing it. */
   async function echoThenReset(port: number): Promise<void> {
@@ -205,21 +185,22 @@ describe('a connection the local client resets', () => {
     })
   }
 
-  it('is not reported as a failure: a cancelled client is its own doing', async () => {
-    cli = new RunningCli(['port-forward', 'shop/db', `0:${target.port}`, '--output', 'json',
-      '--address', '127.0.0.1', '--node', agent.address])
-    const [port] = await cli.ready()
-    await echoThenReset(port)
-    await cli.waitFor(/"type":"connection-close"/, 10_000, 'stdout')
-    const [closed] = jsonEvents(cli.stdout).filter((event) => event.type === 'connection-close')
-    assert.equal(closed.clientReset, true)
-    assert.equal(closed.error, undefined)
-    assert.equal(closed.bytesDown, 5)
-    assert.doesNotMatch(cli.stderr, /Connection #1/)
-  })
+  it('does not report a connection the local client reset as failed: that is its own doing',
+    async () => {
+      cli = new RunningCli(['port-forward', 'shop/db', `0:${targets[0].port}`, '--output', 'json',
+        '--address', '127.0.0.1', '--node', agent.address])
+      const [port] = await cli.ready()
+      await echoThenReset(port)
+      await cli.waitFor(/"type":"connection-close"/, 10_000, 'stdout')
+      const [closed] = jsonEvents(cli.stdout).filter((event) => event.type === 'connection-close')
+      assert.equal(closed.clientReset, true)
+      assert.equal(closed.error, undefined)
+      assert.equal(closed.bytesDown, 5)
+      assert.doesNotMatch(cli.stderr, /Connection #1/)
+    })
 
-  it('is shown when verbose, as a reset by the local client', async () => {
-    cli = new RunningCli(['port-forward', 'shop/db', `0:${target.port}`, '--verbose',
+  it('shows a reset by the local client when verbose', async () => {
+    cli = new RunningCli(['port-forward', 'shop/db', `0:${targets[0].port}`, '--verbose',
       '--address', '127.0.0.1', '--node', agent.address])
     const [port] = await cli.ready()
     await echoThenReset(port)

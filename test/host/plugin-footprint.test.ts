@@ -1,38 +1,14 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {promisify} from 'node:util'
 
 import {runCli} from '../support/cli.js'
+import {LoadTracer} from '../support/load-tracer.js'
 import {HOST_KINDS, realHost, type RealHost} from './real-host.js'
-
-/**
- * A module hook, preloaded with --import, that writes the URL of every module loaded through
- * the ESM loader to the file named by CARACTRL_TEST_LOAD_LOG: the plugin and got are ESM, so
- * loading any of their files shows there.
- */
-const TRACER = {
-  'hooks.mjs': `import {appendFileSync} from 'node:fs'
-
-let log
-export function initialize(data) {
-  log = data.log
-}
-
-export async function load(url, context, nextLoad) {
-  appendFileSync(log, url + '\\n')
-  return nextLoad(url, context)
-}
-`,
-  'register.mjs': `import {register} from 'node:module'
-
-register('./hooks.mjs', import.meta.url, {data: {log: process.env.CARACTRL_TEST_LOAD_LOG}})
-`,
-}
 
 const run = promisify(execFile)
 
@@ -45,7 +21,7 @@ for (const kind of HOST_KINDS) {
     let env: NodeJS.ProcessEnv
     let dataModules: string
     let pluginDir: string
-    let tracer: string
+    let tracer: LoadTracer
 
     before(async function () {
       const built = await realHost(kind)
@@ -59,14 +35,12 @@ for (const kind of HOST_KINDS) {
       env = user.env
       dataModules = join(user.dataDir, 'node_modules')
       pluginDir = join(dataModules, '@caractrl', 'plugin-port-forward')
-      tracer = await mkdtemp(join(tmpdir(), 'caractrl-load-trace-'))
-      await Promise.all(Object.entries(TRACER).map(([name, text]) =>
-        writeFile(join(tracer, name), text)))
+      tracer = await LoadTracer.create()
       await caractrl(['plugins', 'install', `file:${host.tarball}`])
     })
 
     after(async () => {
-      if (tracer) await rm(tracer, {force: true, recursive: true})
+      await tracer?.remove()
     })
 
     async function caractrl(args: string[], extra: NodeJS.ProcessEnv = {}) {
@@ -80,9 +54,8 @@ for (const kind of HOST_KINDS) {
      * its dependencies), relative to that folder.
      */
     async function pluginModulesLoadedBy(args: string[], expectedCode = 0): Promise<string[]> {
-      const log = join(tracer, `${args.join('-').replaceAll('/', '_')}.log`)
-      const register = pathToFileURL(join(tracer, 'register.mjs')).href
-      const traced = {...env, CARACTRL_TEST_LOAD_LOG: log, NODE_OPTIONS: `--import=${register}`}
+      const log = join(tracer.dir, `${args.join('-').replaceAll('/', '_')}.log`)
+      const traced = {...env, ...tracer.env(log)}
       const result = await runCli(args, traced, host.bin, host.node)
       assert.equal(result.code, expectedCode, `caractrl ${args.join(' ')}:\n${result.stderr}`)
 
