@@ -1,5 +1,4 @@
-import {request as httpRequest, type Agent} from 'node:http'
-import {request as httpsRequest} from 'node:https'
+import type {Agent} from 'node:http'
 
 import type {AgentAddress} from '../args/node-address.js'
 import {isCertificateError, type TlsTrust} from './tls-trust.js'
@@ -20,7 +19,8 @@ export async function checkAgentHealth(
   agent: AgentAddress, trust: TlsTrust, timeoutMs = HEALTH_TIMEOUT_MS, via?: Agent,
 ): Promise<HealthResult> {
   const secure = agent.scheme === 'wss:'
-  const request = secure ? httpsRequest : httpRequest
+  // Loading TLS takes a few milliseconds of every start; a plain agent does without it.
+  const {request} = secure ? await import('node:https') : await import('node:http')
   return new Promise((resolve) => {
     const req = request({
       agent: via,

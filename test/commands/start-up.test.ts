@@ -27,7 +27,7 @@ describe('start-up', () => {
     await Promise.all([agent.close(), target.close(), tracer.remove()])
   })
 
-  it('confirms before it loads the WebSocket library, then loads it at once', async () => {
+  it('confirms before it loads the WebSocket library or TLS, then loads ws at once', async () => {
     const log = join(tracer.dir, 'load.log')
     cli = new RunningCli(
       ['port-forward', 'shop/db', `0:${target.port}`, '--address', '127.0.0.1',
@@ -51,6 +51,8 @@ describe('start-up', () => {
     assert.ok(ready > 0, `no mark for the confirmation line in:\n${lines.join('\n')}`)
     const firstWs = lines.findIndex(isWs)
     assert.ok(firstWs > ready, `ws was loaded before the confirmation line:\n${lines.join('\n')}`)
+    // Nor TLS, for an agent without it.
+    assert.ok(!lines.slice(0, ready).includes('node:https'), `TLS was loaded:\n${lines.join('\n')}`)
 
     const payload = Buffer.from('first connection')
     assert.equal(await echoThrough(port, payload), sha256(payload))
