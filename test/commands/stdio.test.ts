@@ -95,6 +95,25 @@ describe('port-forward --stdio', () => {
     assert.match(cli.stderr, /failed: agent refused the tunnel: Bad Gateway/)
   })
 
+  it('exits 0, saying nothing, when the reader of its stdout goes away', async () => {
+    const child = spawn(process.execPath, [BIN, 'port-forward', 'shop/db', String(target.port),
+      '--stdio', '--node', agent.address], {stdio: ['pipe', 'pipe', 'pipe']})
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    const exited = new Promise<number | null>((resolve) => {
+      child.on('close', resolve)
+    })
+    child.stdin.on('error', () => {})
+    child.stdin.write(randomPayload(8 * MiB))
+
+    // As `| head -c 1` does: read the first bytes, then close the pipe.
+    child.stdout.once('data', () => child.stdout.destroy())
+    assert.equal(await exited, 0, stderr)
+    assert.doesNotMatch(stderr, /failed/)
+  })
+
   it('refuses more than one port', async () => {
     cli = new RunningCli(['port-forward', 'shop/db', '22', '8080:80', '--stdio',
       '--node', agent.address])
