@@ -253,7 +253,7 @@ listened on; 6 stopped with connections cut; 7 the --stdio stream failed.`
       [redactUrls(error.message), error.reason, error.exitCode] :
       error.oclif?.exit === ExitCode.Usage ?
         [
-          `${redactUrls(error.message.split('\n')[0])}; see caractrl port-forward --help`,
+          `${redactUrls(usageLine(error.message))}; see caractrl port-forward --help`,
           'usage',
           ExitCode.Usage,
         ] :
@@ -336,4 +336,15 @@ listened on; 6 stopped with connections cut; 7 the --stdio stream failed.`
     return cut
   }
 
+}
+
+/**
+ * oclif's parse errors can take several lines: a heading, one reason per line, a pointer to
+ * --help. The reasons are what the user needs; the line adds its own pointer.
+ */
+function usageLine(message: string): string {
+  const lines = message.split('\n').map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('See more help with'))
+  if (lines.length > 1 && /^The following errors? occurred:$/.test(lines[0])) lines.shift()
+  return lines.reduce((text, line) => `${text}${text.endsWith(':') ? ' ' : '; '}${line}`)
 }

@@ -18,7 +18,7 @@ const MAX_SNIPPET = 120
  */
 export function describeProblem(status: number, statusText: string, body: string): string {
   const problem = parseProblem(body)
-  if (problem && (problem.title || problem.detail)) {
+  if (isProblemDetails(problem)) {
     const title = problem.title || statusText || `HTTP ${status}`
     const parts = [problem.detail ? `${title}: ${problem.detail}` : title]
     if (problem.errors?.length) parts.push(`(${problem.errors.join('; ')})`)
@@ -28,6 +28,11 @@ export function describeProblem(status: number, statusText: string, body: string
   const label = statusText ? `HTTP ${status} ${statusText}` : `HTTP ${status}`
   const snippet = plainText(body)
   return snippet ? `${label} (response was not Problem Details: "${snippet}")` : label
+}
+
+/** Whether an answer parsed as Problem Details says something: a title or a detail. */
+export function isProblemDetails(problem: ProblemDetails | undefined): problem is ProblemDetails {
+  return problem !== undefined && Boolean(problem.title || problem.detail)
 }
 
 export function parseProblem(body: string): ProblemDetails | undefined {

@@ -8,7 +8,7 @@ import createDebug from 'debug'
 
 import {ControlPlaneError} from '../errors/index.js'
 import {describeProxy, type ProxySettings} from '../proxy/proxy-settings.js'
-import {describeProblem} from '../protocol/problem-details.js'
+import {describeProblem, isProblemDetails, parseProblem} from '../protocol/problem-details.js'
 import {redactUrl, redactUrls} from '../redact/redact-url.js'
 import type {ControlPlaneConfig} from './control-plane-config.js'
 import {DEFAULT_ATTEMPT_TIMEOUT_MS, showSeconds, type ResolveBudget} from './resolve-budget.js'
@@ -42,10 +42,13 @@ export const MAX_ANSWER_BYTES = 1024 * 1024
 /** A 404 or another refusal, with the status kept so the resolver can name what is missing. */
 export class ControlPlaneHttpError extends ControlPlaneError {
   readonly status: number
+  /** The answer was Problem Details, as the control plane's own are. */
+  readonly problemDetails: boolean
 
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, problemDetails = false) {
     super(status === 401 || status === 403 ? 'unauthorized' : 'http-error', message)
     this.status = status
+    this.problemDetails = problemDetails
   }
 }
 
@@ -149,7 +152,8 @@ export class ControlPlaneClient {
       const asked = retryAfter ?
         ` (it asked to retry after ${/^\d+$/.test(retryAfter) ? `${retryAfter}s` : retryAfter})` :
         ''
-      throw new ControlPlaneHttpError(statusCode, problem + asked)
+      throw new ControlPlaneHttpError(statusCode, problem + asked,
+        isProblemDetails(parseProblem(body)))
     }
 
     try {

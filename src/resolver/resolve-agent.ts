@@ -121,6 +121,16 @@ async function fetchResource(
   try {
     body = await client.getJson(path, budget)
   } catch (error) {
+    // A 404 in another format than the control plane's comes from something else: a web
+    // server, a proxy, an agent. The name is not what is wrong then; the address is.
+    if (error instanceof ControlPlaneHttpError && error.status === 404 && !error.problemDetails) {
+      throw new ControlPlaneError(
+        'not-control-plane',
+        `${client.shownAs} answered GET ${path} with ${error.message}, not as a control plane ` +
+        'does: check --server, CARACTRL_SERVER or the caractrl login',
+      )
+    }
+
     if (error instanceof ControlPlaneHttpError && error.status === 404) {
       throw new TargetError(
         'not-found',

@@ -58,6 +58,8 @@ describe('port-forward refuses a wrong command line with one line and exit 2', (
       /^Error: control-plane URL "ftp:\/\/cp" from --server is not/],
     ['a duration that is not one', ['shop/db', '80', '--connect-timeout', 'soon'],
       /^Error: --connect-timeout "soon" is not a duration/],
+    ['--quiet with --verbose', ['shop/db', '80', '-q', '-v'],
+      /^Error: --quiet=true cannot also be provided when using --verbose; .*see caractrl/],
   ]
   for (const [what, args, message] of cases) {
     it(`for ${what}`, async () => {
@@ -167,6 +169,21 @@ describe('port-forward explains why the control plane cannot place the target', 
     assert.doesNotMatch(line, /[<>]/)
     assert.equal(run.exit, 3)
   })
+
+  it('with exit 3 and advice to check --server when a 404 is not the control plane\'s own',
+    async () => {
+      plane.override = (_request, response) => {
+        response.writeHead(404, {'content-type': 'text/html'})
+        response.end('<html><body><h1>File not found</h1></body></html>')
+        return true
+      }
+
+      const run = await runPortForward(['shop/db', '5432', '--server', plane.url])
+      const line = errorLine(run)
+      assert.match(line, new RegExp('^Error: \\S+ answered GET /api/v1/projects/shop with ' +
+        'HTTP 404 Not Found .*"File not found".*, not as a control plane does: check --server'))
+      assert.equal(run.exit, 3)
+    })
 
   it('with exit 3 when a 200 answer is not JSON', async () => {
     plane.override = (_request, response) => {
